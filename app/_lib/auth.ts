@@ -1,0 +1,44 @@
+// Who is asking, for pages, server actions and route handlers. Authorization of
+// what they may touch happens in lib/channels.ts, per query.
+import { cache } from "react";
+import { cookies, headers } from "next/headers";
+import { redirect } from "next/navigation";
+import { isHttps } from "../../lib/origin.ts";
+import { SESSION_COOKIE, createSession, deleteSession, userForSession, type SessionUser } from "../../lib/sessions.ts";
+
+export const currentUser = cache(async (): Promise<SessionUser | null> => {
+  const jar = await cookies();
+  return userForSession(jar.get(SESSION_COOKIE)?.value);
+});
+
+export async function requireUser(returnTo?: string): Promise<SessionUser> {
+  const user = await currentUser();
+  if (!user) redirect(returnTo ? `/login?next=${encodeURIComponent(returnTo)}` : "/login");
+  return user;
+}
+
+export async function startSession(userId: string): Promise<void> {
+  const { token, expiresAt } = await createSession(userId);
+  const jar = await cookies();
+  jar.set(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: isHttps(await headers()),
+    path: "/",
+    expires: expiresAt,
+  });
+}
+
+export async function endSession(): Promise<void> {
+  const jar = await cookies();
+  await deleteSession(jar.get(SESSION_COOKIE)?.value);
+  jar.delete(SESSION_COOKIE);
+}
+
+/** Only same-site paths, so ?next= cannot send a user to another site. */
+export function safeReturnPath(next: unknown): string {
+  if (typeof next !== "string" || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) {
+    return "/dashboard";
+  }
+  return next;
+}

@@ -1,0 +1,129 @@
+"use server";
+// Every server action: refuse cross-origin first, then identify the user, then
+// call lib/ (which checks ownership in the query itself).
+import { headers } from "next/headers";
+import { redirect } from "next/navigation";
+import { revalidatePath } from "next/cache";
+import { logIn, signUp } from "../lib/accounts.ts";
+import { createChannel, deleteChannel, getOwnedChannel, updateChannel, type ChannelFormInput } from "../lib/channels.ts";
+import { NotFoundError, ValidationError } from "../lib/errors.ts";
+import { logger } from "../lib/log.ts";
+import { clientIp, crossOriginRefusal } from "../lib/origin.ts";
+import { formFields, type FieldErrors } from "../lib/validation.ts";
+import { currentUser, endSession, safeReturnPath, startSession } from "./_lib/auth.ts";
+
+const log = logger("web");
+
+export interface FormState {
+  errors?: FieldErrors;
+  /** What the user typed, so a refused form keeps it (never the password). */
+  values?: Record<string, string>;
+  ok?: boolean;
+}
+
+async function refusal(): Promise<FormState | null> {
+  const reason = crossOriginRefusal(await headers());
+  return reason ? { errors: { "": reason } } : null;
+}
+
+function failure(err: unknown, values?: Record<string, string>): FormState {
+  if (err instanceof ValidationError) return { errors: err.fields, values };
+  if (err instanceof NotFoundError) return { errors: { "": err.message } };
+  log.error("server action failed", { error: String(err) });
+  return { errors: { "": "Something went wrong on our side. Try again." }, values };
+}
+
+function kept(fields: Record<string, string | undefined>, omit: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && !omit.includes(k)) out[k] = v;
+  return out;
+}
+
+export async function signupAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const refused = await refusal();
+  if (refused) return refused;
+  const fields = formFields(form, ["email", "password", "displayName"]);
+  let userId: string;
+  try {
+    userId = (await signUp(fields, clientIp(await headers()))).id;
+  } catch (err) {
+    return failure(err, kept(fields, ["password"]));
+  }
+  await startSession(userId);
+  redirect("/dashboard");
+}
+
+export async function loginAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const refused = await refusal();
+  if (refused) return refused;
+  const fields = formFields(form, ["email", "password"]);
+  let userId: string;
+  try {
+    userId = (await logIn(fields, clientIp(await headers()))).id;
+  } catch (err) {
+    return failure(err, kept(fields, ["password"]));
+  }
+  await startSession(userId);
+  redirect(safeReturnPath(form.get("next")));
+}
+
+export async function logoutAction(): Promise<void> {
+  if (await refusal()) return;
+  await endSession();
+  redirect("/");
+}
+
+const CHANNEL_FIELDS = ["slug", "title", "description", "reconnectGraceMinutes", "ladder"] as const;
+
+async function actingUser() {
+  const user = await currentUser();
+  if (!user) throw new ValidationError({ "": "Your session has ended. Log in again." });
+  return user;
+}
+
+export async function createChannelAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const refused = await refusal();
+  if (refused) return refused;
+  const fields = formFields(form, CHANNEL_FIELDS);
+  let id: string;
+  try {
+    const user = await actingUser();
+    id = (await createChannel(user.id, fields as ChannelFormInput)).id;
+  } catch (err) {
+    return failure(err, kept(fields));
+  }
+  revalidatePath("/dashboard");
+  redirect(`/dashboard#channel-${id}`);
+}
+
+export async function updateChannelAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const refused = await refusal();
+  if (refused) return refused;
+  const fields = formFields(form, [...CHANNEL_FIELDS, "channelId"]);
+  try {
+    const user = await actingUser();
+    await updateChannel(user.id, fields.channelId ?? "", fields as ChannelFormInput);
+  } catch (err) {
+    return failure(err, kept(fields));
+  }
+  revalidatePath("/dashboard");
+  return { ok: true, values: kept(fields) };
+}
+
+export async function deleteChannelAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const refused = await refusal();
+  if (refused) return refused;
+  const { channelId, confirmSlug } = formFields(form, ["channelId", "confirmSlug"]);
+  try {
+    const user = await actingUser();
+    const channel = await getOwnedChannel(user.id, channelId ?? "");
+    if ((confirmSlug ?? "").trim().toLowerCase() !== channel.slug) {
+      return { errors: { confirmSlug: `Type ${channel.slug} to confirm.` } };
+    }
+    await deleteChannel(user.id, channel.id);
+  } catch (err) {
+    return failure(err);
+  }
+  revalidatePath("/dashboard");
+  redirect("/dashboard?deleted=1");
+}

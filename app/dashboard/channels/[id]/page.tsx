@@ -1,0 +1,43 @@
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { getOwnedChannel } from "../../../../lib/channels.ts";
+import { config } from "../../../../lib/config.ts";
+import { NotFoundError } from "../../../../lib/errors.ts";
+import { ChannelForm, DeleteChannelForm } from "../../../_components/ChannelForms.tsx";
+import { requireUser } from "../../../_lib/auth.ts";
+
+export const metadata = { title: "Channel settings" };
+export const dynamic = "force-dynamic";
+
+export default async function ChannelSettingsPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const user = await requireUser(`/dashboard/channels/${id}`);
+  const channel = await getOwnedChannel(user.id, id).catch((err) => {
+    if (err instanceof NotFoundError) notFound();
+    throw err;
+  });
+  return (
+    <>
+      <div className="card" style={{ maxWidth: 640 }}>
+        <Link href="/dashboard" className="small">← Dashboard</Link>
+        <h1 className="title-text">Settings: {channel.title}</h1>
+        <ChannelForm
+          defaultLadder={config.transcodeLadder}
+          channel={{
+            id: channel.id,
+            slug: channel.slug,
+            title: channel.title,
+            description: channel.description,
+            reconnectGraceMinutes: String(Math.round(channel.reconnectGraceSeconds / 60)),
+            ladder: channel.ladder ?? "",
+          }}
+        />
+      </div>
+      <div className="card" style={{ maxWidth: 640, borderColor: "var(--danger)" }}>
+        <h2>Delete channel</h2>
+        <p className="muted">Deletes the channel, its stream keys and its page. This cannot be undone.</p>
+        <DeleteChannelForm id={channel.id} slug={channel.slug} />
+      </div>
+    </>
+  );
+}

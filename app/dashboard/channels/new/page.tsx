@@ -1,0 +1,17 @@
+import Link from "next/link";
+import { config } from "../../../../lib/config.ts";
+import { ChannelForm } from "../../../_components/ChannelForms.tsx";
+import { requireUser } from "../../../_lib/auth.ts";
+
+export const metadata = { title: "New channel" };
+
+export default async function NewChannelPage() {
+  await requireUser("/dashboard/channels/new");
+  return (
+    <div className="card" style={{ maxWidth: 640 }}>
+      <Link href="/dashboard" className="small">← Dashboard</Link>
+      <h1>New channel</h1>
+      <ChannelForm defaultLadder={config.transcodeLadder} />
+    </div>
+  );
+}

@@ -1,0 +1,77 @@
+import Link from "next/link";
+import { listChannelsWithKeys } from "../../lib/channels.ts";
+import { CopyField } from "../_components/CopyField.tsx";
+import { KeyManager } from "../_components/KeyManager.tsx";
+import { requireUser } from "../_lib/auth.ts";
+import { rtmpServerUrl } from "../_lib/urls.ts";
+
+export const metadata = { title: "Dashboard" };
+export const dynamic = "force-dynamic";
+
+export default async function Dashboard({ searchParams }: { searchParams: Promise<{ deleted?: string }> }) {
+  const user = await requireUser("/dashboard");
+  const [channels, rtmpUrl, params] = await Promise.all([listChannelsWithKeys(user.id), rtmpServerUrl(), searchParams]);
+  return (
+    <>
+      <div className="card-head">
+        <div>
+          <h1>Your channels</h1>
+          <p className="muted" style={{ margin: 0 }}>
+            Signed in as {user.email}
+            {user.isAdmin ? " · instance admin" : ""}
+          </p>
+        </div>
+        <Link href="/dashboard/channels/new" className="btn btn-primary">New channel</Link>
+      </div>
+      {params.deleted && (
+        <div className="alert alert-ok" role="status" style={{ marginBottom: "1rem" }}>
+          Channel deleted.
+        </div>
+      )}
+      {channels.length === 0 ? (
+        <div className="empty" data-testid="no-channels">
+          <h2>You have no channels yet</h2>
+          <p>A channel is your stage: a page at /c/your-name with its own player, chat and stream keys.</p>
+          <Link href="/dashboard/channels/new" className="btn btn-primary">Create your first channel</Link>
+        </div>
+      ) : (
+        channels.map((c) => (
+          <section key={c.id} id={`channel-${c.id}`} className="card" data-testid="channel-card">
+            <div className="card-head">
+              <div className="grow">
+                <h2 className="title-text">{c.title}</h2>
+                <Link href={`/c/${c.slug}`} className="small">/c/{c.slug}</Link>
+              </div>
+              <div className="row">
+                <span className="badge badge-offline" data-testid="live-status">Offline</span>
+                <Link href={`/dashboard/channels/${c.id}`} className="btn btn-small">Settings</Link>
+              </div>
+            </div>
+            <div className="stack">
+              <div>
+                <h3>Stream from OBS</h3>
+                <p className="muted small" style={{ marginBottom: ".5rem" }}>
+                  In OBS: Settings → Stream → Service “Custom…”, paste the server below and one of your stream keys.
+                </p>
+                <CopyField value={rtmpUrl} label="RTMP server URL" name="rtmp-url" />
+              </div>
+              <div>
+                <h3>Stream keys</h3>
+                <KeyManager
+                  channelId={c.id}
+                  initialKeys={c.streamKeys.map((k) => ({
+                    id: k.id,
+                    label: k.label,
+                    hint: k.hint,
+                    createdAt: k.createdAt.toISOString(),
+                    lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+                  }))}
+                />
+              </div>
+            </div>
+          </section>
+        ))
+      )}
+    </>
+  );
+}

@@ -1,0 +1,51 @@
+// The web role's entry point: Next.js behind a plain Node HTTP server, so the
+// client address and scheme come from the socket (or, only with TRUST_PROXY, from
+// the proxy's headers) and cannot be forged by a client.
+import http from "node:http";
+import path from "node:path";
+import next from "next";
+import { config } from "../lib/config.ts";
+import { logger } from "../lib/log.ts";
+import { TRUSTED_HEADERS } from "../lib/origin.ts";
+
+const log = logger("web");
+const dev = process.env.NODE_ENV === "development";
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  return s?.split(",")[0]?.trim() || undefined;
+}
+
+export function stampTrustedHeaders(req: http.IncomingMessage): void {
+  for (const name of Object.keys(req.headers)) if (name.startsWith("x-livehouse-")) delete req.headers[name];
+  const socketIp = req.socket.remoteAddress ?? "unknown";
+  const viaProxy = config.trustProxy;
+  req.headers[TRUSTED_HEADERS.clientIp] = (viaProxy && firstHeader(req.headers["x-forwarded-for"])) || socketIp;
+  req.headers[TRUSTED_HEADERS.proto] = (viaProxy && firstHeader(req.headers["x-forwarded-proto"])) || "http";
+  const host = (viaProxy && firstHeader(req.headers["x-forwarded-host"])) || req.headers.host;
+  if (host) req.headers[TRUSTED_HEADERS.host] = host;
+}
+
+async function main() {
+  const app = next({ dev, dir: path.resolve(import.meta.dirname, ".."), hostname: config.webHost, port: config.webPort });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+  const server = http.createServer((req, res) => {
+    stampTrustedHeaders(req);
+    handle(req, res).catch((err) => {
+      log.error("request failed", { path: req.url?.split("?")[0], error: String(err) });
+      if (!res.headersSent) res.writeHead(500).end("Internal error");
+    });
+  });
+  server.listen(config.webPort, config.webHost, () => {
+    log.info("listening", { url: `http://${config.webHost}:${config.webPort}` });
+  });
+  const stop = () => server.close(() => process.exit(0));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((err) => {
+  log.error("web failed to start", { error: String(err) });
+  process.exit(1);
+});

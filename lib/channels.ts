@@ -1,0 +1,126 @@
+// Channels and their stream keys. Every function that reads or changes a
+// creator's data takes the acting user's id and filters by ownership in the same
+// query: authorization lives here, not in a middleware or a page.
+import { db, isUniqueViolation } from "./db.ts";
+import { LimitError, NotFoundError, ValidationError } from "./errors.ts";
+import { generateStreamKey } from "./streamKeys.ts";
+import { channelSchema, fieldErrors, streamKeyLabelSchema, type ChannelInput } from "./validation.ts";
+
+export const MAX_CHANNELS_PER_USER = 20;
+export const MAX_ACTIVE_KEYS_PER_CHANNEL = 10;
+
+const keyListing = { id: true, label: true, hint: true, createdAt: true, lastUsedAt: true } as const;
+
+export type ChannelFormInput = Partial<Record<"slug" | "title" | "description" | "reconnectGraceMinutes" | "ladder", string>>;
+
+function parseChannel(input: ChannelFormInput): ChannelInput {
+  const parsed = channelSchema.safeParse({
+    ...input,
+    reconnectGraceMinutes: input.reconnectGraceMinutes === "" ? undefined : input.reconnectGraceMinutes,
+  });
+  if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
+  return parsed.data;
+}
+
+function toRow(c: ChannelInput) {
+  return {
+    slug: c.slug,
+    title: c.title,
+    description: c.description,
+    reconnectGraceSeconds: c.reconnectGraceMinutes * 60,
+    ladder: c.ladder,
+  };
+}
+
+function slugTaken(err: unknown): never {
+  if (isUniqueViolation(err)) throw new ValidationError({ slug: "That URL name is taken. Choose another." });
+  throw err;
+}
+
+export async function createChannel(userId: string, input: ChannelFormInput) {
+  const data = toRow(parseChannel(input));
+  const count = await db().channel.count({ where: { ownerId: userId } });
+  if (count >= MAX_CHANNELS_PER_USER) {
+    throw new ValidationError({ "": `You can have at most ${MAX_CHANNELS_PER_USER} channels.` });
+  }
+  return db().channel.create({ data: { ...data, ownerId: userId } }).catch(slugTaken);
+}
+
+export async function getOwnedChannel(userId: string, channelId: string) {
+  if (!isUuid(channelId)) throw new NotFoundError("Channel not found");
+  const channel = await db().channel.findFirst({ where: { id: channelId, ownerId: userId } });
+  if (!channel) throw new NotFoundError("Channel not found");
+  return channel;
+}
+
+export async function updateChannel(userId: string, channelId: string, input: ChannelFormInput) {
+  const data = toRow(parseChannel(input));
+  await getOwnedChannel(userId, channelId);
+  const { count } = await db()
+    .channel.updateMany({ where: { id: channelId, ownerId: userId }, data })
+    .catch(slugTaken);
+  if (count === 0) throw new NotFoundError("Channel not found");
+  return getOwnedChannel(userId, channelId);
+}
+
+export async function deleteChannel(userId: string, channelId: string): Promise<void> {
+  if (!isUuid(channelId)) throw new NotFoundError("Channel not found");
+  const { count } = await db().channel.deleteMany({ where: { id: channelId, ownerId: userId } });
+  if (count === 0) throw new NotFoundError("Channel not found");
+}
+
+export async function listChannelsWithKeys(userId: string) {
+  return db().channel.findMany({
+    where: { ownerId: userId },
+    orderBy: { createdAt: "asc" },
+    include: { streamKeys: { where: { revokedAt: null }, orderBy: { createdAt: "asc" }, select: keyListing } },
+  });
+}
+
+export async function listStreamKeys(userId: string, channelId: string) {
+  await getOwnedChannel(userId, channelId);
+  return db().streamKey.findMany({
+    where: { channelId, revokedAt: null, channel: { ownerId: userId } },
+    orderBy: { createdAt: "asc" },
+    select: keyListing,
+  });
+}
+
+/** Returns the plaintext key: the only moment it exists outside the creator's encoder. */
+export async function createStreamKey(userId: string, channelId: string, label: unknown) {
+  const parsed = streamKeyLabelSchema.safeParse(label ?? "");
+  if (!parsed.success) throw new ValidationError({ label: parsed.error.issues[0].message });
+  await getOwnedChannel(userId, channelId);
+  const active = await db().streamKey.count({ where: { channelId, revokedAt: null } });
+  if (active >= MAX_ACTIVE_KEYS_PER_CHANNEL) {
+    throw new LimitError(`A channel can have at most ${MAX_ACTIVE_KEYS_PER_CHANNEL} active keys. Revoke one first.`);
+  }
+  const { key, keyHash, hint } = generateStreamKey();
+  const row = await db().streamKey.create({
+    data: { channelId, label: parsed.data, keyHash, hint },
+    select: keyListing,
+  });
+  return { ...row, key };
+}
+
+export async function revokeStreamKey(userId: string, keyId: string): Promise<void> {
+  if (!isUuid(keyId)) throw new NotFoundError("Stream key not found");
+  const { count } = await db().streamKey.updateMany({
+    where: { id: keyId, revokedAt: null, channel: { ownerId: userId } },
+    data: { revokedAt: new Date() },
+  });
+  if (count === 0) throw new NotFoundError("Stream key not found");
+}
+
+/** What anyone may see of a channel. */
+export async function getPublicChannel(slug: string) {
+  return db().channel.findUnique({
+    where: { slug: slug.toLowerCase() },
+    select: { id: true, slug: true, title: true, description: true, owner: { select: { displayName: true } } },
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(s: string): boolean {
+  return UUID.test(s);
+}

@@ -1,0 +1,13 @@
+// Field limits, dependency-free so that browser components can import them too.
+export const LIMITS = {
+  emailMax: 254,
+  passwordMin: 10,
+  passwordMax: 256,
+  displayNameMax: 50,
+  slugMin: 3,
+  slugMax: 40,
+  titleMax: 100,
+  descriptionMax: 2000,
+  graceMinutesMax: 60,
+  keyLabelMax: 60,
+} as const;

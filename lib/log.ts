@@ -1,0 +1,29 @@
+// Structured one-line logs. Everything passes through redact(), so a stream key
+// or session token that slips into a message never reaches the log.
+
+const SECRET_PATTERNS: [RegExp, string][] = [
+  [/lh_live_[A-Za-z0-9]+/g, "lh_live_[redacted]"],
+  [/(lh_session=)[^;\s]+/g, "$1[redacted]"],
+  [/("?password"?\s*[:=]\s*)"[^"]*"/gi, '$1"[redacted]"'],
+];
+
+export function redact(text: string): string {
+  let out = text;
+  for (const [re, by] of SECRET_PATTERNS) out = out.replace(re, by);
+  return out;
+}
+
+type Fields = Record<string, unknown>;
+
+function emit(level: "info" | "warn" | "error", role: string, msg: string, fields?: Fields) {
+  const line = JSON.stringify({ t: new Date().toISOString(), level, role, msg, ...fields });
+  (level === "error" ? process.stderr : process.stdout).write(redact(line) + "\n");
+}
+
+export function logger(role: string) {
+  return {
+    info: (msg: string, fields?: Fields) => emit("info", role, msg, fields),
+    warn: (msg: string, fields?: Fields) => emit("warn", role, msg, fields),
+    error: (msg: string, fields?: Fields) => emit("error", role, msg, fields),
+  };
+}

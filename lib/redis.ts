@@ -1,0 +1,20 @@
+import { Redis } from "ioredis";
+import { config } from "./config.ts";
+
+const globalForRedis = globalThis as unknown as { livehouseRedis?: Redis };
+
+export function redis(): Redis {
+  if (!globalForRedis.livehouseRedis) {
+    globalForRedis.livehouseRedis = new Redis(config.redisUrl, {
+      keyPrefix: config.redisPrefix,
+      maxRetriesPerRequest: 2,
+      lazyConnect: false,
+    });
+  }
+  return globalForRedis.livehouseRedis;
+}
+
+export async function disconnectRedis(): Promise<void> {
+  await globalForRedis.livehouseRedis?.quit().catch(() => {});
+  globalForRedis.livehouseRedis = undefined;
+}

@@ -1,0 +1,112 @@
+// Form rules, shared by server actions, route handlers and the seed script.
+import { z } from "zod";
+import { LadderError, formatLadder, parseLadder } from "./ladder.ts";
+import { LIMITS } from "./limits.ts";
+
+export { LIMITS };
+
+// Paths the app owns, or that would confuse people if they were channel names.
+export const RESERVED_SLUGS = new Set([
+  "admin", "api", "app", "c", "channel", "channels", "dashboard", "embed", "hls", "live", "login",
+  "logout", "new", "replay", "replays", "settings", "signup", "static", "livehouse", "matrix",
+]);
+
+const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1, "Enter your email address.")
+  .max(LIMITS.emailMax, `Email must be at most ${LIMITS.emailMax} characters.`)
+  .email("Enter a valid email address.");
+
+const password = z
+  .string()
+  .min(LIMITS.passwordMin, `Password must be at least ${LIMITS.passwordMin} characters.`)
+  .max(LIMITS.passwordMax, `Password must be at most ${LIMITS.passwordMax} characters.`);
+
+const displayName = z
+  .string()
+  .trim()
+  .min(1, "Enter a display name.")
+  .max(LIMITS.displayNameMax, `Display name must be at most ${LIMITS.displayNameMax} characters.`)
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), "Display name must not contain control characters.");
+
+export const signupSchema = z.object({ email, password, displayName });
+export const loginSchema = z.object({
+  email: z.string().trim().toLowerCase().min(1, "Enter your email address.").max(LIMITS.emailMax),
+  password: z.string().min(1, "Enter your password.").max(LIMITS.passwordMax),
+});
+
+export const slugSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(LIMITS.slugMin, `URL name must be at least ${LIMITS.slugMin} characters.`)
+  .max(LIMITS.slugMax, `URL name must be at most ${LIMITS.slugMax} characters.`)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "URL name may contain lowercase letters, digits and single dashes between them.")
+  .refine((s) => !RESERVED_SLUGS.has(s), "That URL name is reserved. Choose another.");
+
+const ladderField = z
+  .string()
+  .trim()
+  .max(300, "Ladder must be at most 300 characters.")
+  .transform((s, ctx) => {
+    if (s === "") return null; // use the instance default
+    try {
+      return formatLadder(parseLadder(s));
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof LadderError ? err.message : "Invalid ladder." });
+      return z.NEVER;
+    }
+  });
+
+export const channelSchema = z.object({
+  slug: slugSchema,
+  title: z
+    .string()
+    .trim()
+    .min(1, "Title is required.")
+    .max(LIMITS.titleMax, `Title must be at most ${LIMITS.titleMax} characters.`),
+  description: z
+    .string()
+    .trim()
+    .max(LIMITS.descriptionMax, `Description must be at most ${LIMITS.descriptionMax} characters.`)
+    .default(""),
+  reconnectGraceMinutes: z.coerce
+    .number({ message: "Reconnect window must be a number of minutes." })
+    .int("Reconnect window must be whole minutes.")
+    .min(0, "Reconnect window must be 0–60 minutes.")
+    .max(LIMITS.graceMinutesMax, "Reconnect window must be 0–60 minutes.")
+    .default(5),
+  ladder: ladderField.default(null),
+});
+
+export type ChannelInput = z.output<typeof channelSchema>;
+
+export const streamKeyLabelSchema = z
+  .string()
+  .trim()
+  .min(1, "Give the key a label, e.g. “OBS at home”.")
+  .max(LIMITS.keyLabelMax, `Label must be at most ${LIMITS.keyLabelMax} characters.`);
+
+export type FieldErrors = Record<string, string>;
+
+/** First message per field, keyed by field name ("" for form-level problems). */
+export function fieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length ? String(issue.path[0]) : "";
+    if (!(key in out)) out[key] = issue.message;
+  }
+  return out;
+}
+
+/** FormData → plain object of its string fields (files and repeated names ignored). */
+export function formFields(form: FormData, names: readonly string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const n of names) {
+    const v = form.get(n);
+    out[n] = typeof v === "string" ? v : undefined;
+  }
+  return out;
+}
