@@ -88,7 +88,7 @@ export async function replayServerAction(action: CapturedAction, opts: ReplayOpt
   let contentType = action.headers["content-type"] ?? "text/plain;charset=UTF-8";
   if (opts.fields) {
     // Form actions are multipart; edit the named fields and re-encode.
-    const form = await new Response(action.body, { headers: { "content-type": contentType } }).formData();
+    const form = await new Response(new Uint8Array(action.body), { headers: { "content-type": contentType } }).formData();
     for (const [name, value] of Object.entries(opts.fields)) {
       const keys = [...form.keys()].filter((k) => k === name || k.endsWith(`_${name}`));
       if (keys.length === 0) throw new Error(`field ${name} not in the captured action (has ${[...form.keys()].join(", ")})`);

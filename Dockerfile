@@ -1,0 +1,17 @@
+# One image for every Livehouse role; docker-compose.yml picks the command.
+FROM node:22-bookworm-slim AS base
+WORKDIR /srv/livehouse
+ENV NEXT_TELEMETRY_DISABLED=1
+
+FROM base AS build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx prisma generate && NODE_ENV=production npx next build
+
+FROM base AS runtime
+ENV NODE_ENV=production WEB_HOST=0.0.0.0 WEB_PORT=3000
+COPY --from=build --chown=node:node /srv/livehouse /srv/livehouse
+USER node
+EXPOSE 3000
+CMD ["node", "--import", "tsx", "app/server.ts"]
