@@ -10,6 +10,9 @@ const csp = [
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",
+  // OvenPlayer's icon font; hls.js transmuxes in a blob: worker.
+  "font-src 'self' data:",
+  "worker-src 'self' blob:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'self'",

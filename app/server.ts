@@ -7,6 +7,7 @@ import next from "next";
 import { config } from "../lib/config.ts";
 import { logger } from "../lib/log.ts";
 import { TRUSTED_HEADERS } from "../lib/origin.ts";
+import { serveMedia } from "./mediaHttp.ts";
 
 const log = logger("web");
 const dev = process.env.NODE_ENV === "development";
@@ -31,6 +32,7 @@ async function main() {
   const handle = app.getRequestHandler();
   await app.prepare();
   const server = http.createServer((req, res) => {
+    if (serveMedia(req, res)) return;
     stampTrustedHeaders(req);
     handle(req, res).catch((err) => {
       log.error("request failed", { path: req.url?.split("?")[0], error: String(err) });

@@ -67,6 +67,53 @@ export const config = {
   get signupMaxPerIpPerHour() {
     return int("SIGNUP_MAX_PER_IP_PER_HOUR", 10);
   },
+  /** Bind address of the RTMP ingest. */
+  get rtmpBind() {
+    return str("RTMP_BIND", "0.0.0.0");
+  },
+  /** How workers reach ingest to read a live input (never the public URL). */
+  get ingestInternalUrl() {
+    return str("INGEST_INTERNAL_URL", `rtmp://127.0.0.1:${int("RTMP_PORT", 1935)}`);
+  },
+  /** Secret for internal ingest reads; empty: generated once and kept in Redis. */
+  get internalSecret() {
+    return str("INTERNAL_SECRET", "");
+  },
+  /** Publishes with a wrong key from one address before it is refused for the window. */
+  get ingestMaxKeyFailures() {
+    return int("INGEST_MAX_KEY_FAILURES", 10);
+  },
+  get ingestFailureWindowSeconds() {
+    return int("INGEST_FAILURE_WINDOW_SECONDS", 600);
+  },
+  get ingestMaxConnections() {
+    return int("INGEST_MAX_CONNECTIONS", 2000);
+  },
+  /** A connection that has not started publishing or playing within this time is dropped. */
+  get ingestHandshakeTimeoutSeconds() {
+    return int("INGEST_HANDSHAKE_TIMEOUT_SECONDS", 10);
+  },
+  /** Root of the local media store (live HLS, replays). Workers on other hosts mount the same directory. */
+  get mediaDir() {
+    return str("MEDIA_DIR", ".livehouse/media");
+  },
+  get hlsSegmentSeconds() {
+    return int("HLS_SEGMENT_SECONDS", 2);
+  },
+  /** Segments listed in a live media playlist. */
+  get hlsWindowSegments() {
+    return int("HLS_WINDOW_SEGMENTS", 12);
+  },
+  get x264Preset() {
+    return str("X264_PRESET", "veryfast");
+  },
+  get ffmpegPath() {
+    return str("FFMPEG_PATH", "ffmpeg");
+  },
+  /** Live transcodes one worker process runs at once. */
+  get workerConcurrency() {
+    return int("WORKER_CONCURRENCY", 4);
+  },
   /** Instance-wide default ABR ladder; channels may override it. */
   get transcodeLadder() {
     return str("TRANSCODE_LADDER", "1080p30@6000k|720p30@2500k|480p30@1200k|360p30@800k");

@@ -9,7 +9,11 @@ export interface Role {
   entry: string; // relative to the repository root
 }
 
-export const ROLES: Role[] = [{ name: "web", entry: "app/server.ts" }];
+export const ROLES: Role[] = [
+  { name: "web", entry: "app/server.ts" },
+  { name: "ingest", entry: "ingest/server.ts" },
+  { name: "worker", entry: "workers/main.ts" },
+];
 
 export function startRole(role: Role, env: NodeJS.ProcessEnv, quiet = false): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, role.entry)], {

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { listChannelsWithKeys } from "../../lib/channels.ts";
 import { CopyField } from "../_components/CopyField.tsx";
 import { KeyManager } from "../_components/KeyManager.tsx";
+import { LivePanel } from "../_components/LivePanel.tsx";
 import { requireUser } from "../_lib/auth.ts";
 import { rtmpServerUrl } from "../_lib/urls.ts";
 
@@ -43,11 +44,11 @@ export default async function Dashboard({ searchParams }: { searchParams: Promis
                 <Link href={`/c/${c.slug}`} className="small">/c/{c.slug}</Link>
               </div>
               <div className="row">
-                <span className="badge badge-offline" data-testid="live-status">Offline</span>
                 <Link href={`/dashboard/channels/${c.id}`} className="btn btn-small">Settings</Link>
               </div>
             </div>
             <div className="stack">
+              <LivePanel channelId={c.id} />
               <div>
                 <h3>Stream from OBS</h3>
                 <p className="muted small" style={{ marginBottom: ".5rem" }}>

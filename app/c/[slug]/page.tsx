@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { getPublicChannel } from "../../../lib/channels.ts";
+import { publicLiveStatus } from "../../../lib/liveStatus.ts";
+import { ChannelLive } from "../../_components/ChannelLive.tsx";
 
 export const dynamic = "force-dynamic";
 
@@ -12,6 +14,7 @@ export async function generateMetadata({ params }: { params: Promise<{ slug: str
 export default async function ChannelPage({ params }: { params: Promise<{ slug: string }> }) {
   const channel = await getPublicChannel((await params).slug);
   if (!channel) notFound();
+  const live = await publicLiveStatus(channel.id);
   return (
     <div className="stack">
       <div className="card-head" style={{ marginBottom: 0 }}>
@@ -19,16 +22,10 @@ export default async function ChannelPage({ params }: { params: Promise<{ slug: 
           <h1 className="title-text" data-testid="channel-title">{channel.title}</h1>
           <div className="muted small">by {channel.owner.displayName}</div>
         </div>
-        <span className="badge badge-offline" data-testid="live-status">Offline</span>
       </div>
       <div>
         <div className="stack">
-          <div className="player-offline" data-testid="offline-slate">
-            <div>
-              <strong>{channel.title} is offline</strong>
-              This page switches to the stream when the channel goes live.
-            </div>
-          </div>
+          <ChannelLive slug={channel.slug} title={channel.title} initial={live} />
           {channel.description ? (
             <p className="description" data-testid="channel-description">{channel.description}</p>
           ) : (

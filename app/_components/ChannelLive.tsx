@@ -1,0 +1,67 @@
+"use client";
+import { useEffect, useRef, useState } from "react";
+import { LivePlayer } from "./LivePlayer.tsx";
+
+interface Live {
+  status: "offline" | "starting" | "live" | "reconnecting";
+  hlsUrl?: string;
+  viewers?: number;
+  startedAt?: string;
+}
+
+function viewerId(): string {
+  const k = "lh-viewer";
+  let v = sessionStorage.getItem(k);
+  if (!v) {
+    v = Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+    sessionStorage.setItem(k, v.slice(0, 24));
+  }
+  return sessionStorage.getItem(k)!;
+}
+
+/** The channel page's stage: switches between offline slate and player on its own. */
+export function ChannelLive({ slug, title, initial }: { slug: string; title: string; initial: Live }) {
+  const [live, setLive] = useState<Live>(initial);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  useEffect(() => {
+    let stopped = false;
+    const poll = async () => {
+      try {
+        const res = await fetch(`/api/live/${encodeURIComponent(slug)}?viewer=${viewerId()}`, { cache: "no-store" });
+        if (res.ok) {
+          const next = (await res.json()) as Live;
+          setLive((prev) => (prev.status === next.status && prev.hlsUrl === next.hlsUrl && prev.viewers === next.viewers ? prev : next));
+        }
+      } catch {}
+      if (!stopped) timer.current = setTimeout(poll, 3000);
+    };
+    timer.current = setTimeout(poll, 1000);
+    return () => {
+      stopped = true;
+      clearTimeout(timer.current);
+    };
+  }, [slug]);
+
+  const playing = (live.status === "live" || live.status === "reconnecting") && live.hlsUrl;
+  return (
+    <div className="stack">
+      <div className="row" style={{ justifyContent: "space-between" }}>
+        <span className={`badge ${playing ? "badge-live" : "badge-offline"}`} data-testid="live-status">
+          {live.status === "live" ? "Live" : live.status === "reconnecting" ? "Reconnecting" : live.status === "starting" ? "Starting" : "Offline"}
+        </span>
+        {playing && <span className="muted small" data-testid="viewer-count">{live.viewers ?? 0} watching</span>}
+      </div>
+      {playing ? (
+        <LivePlayer key={live.hlsUrl} src={live.hlsUrl!} />
+      ) : (
+        <div className="player-offline" data-testid="offline-slate">
+          <div>
+            <strong>{live.status === "starting" ? `${title} is starting…` : `${title} is offline`}</strong>
+            {live.status === "starting" ? "The stream appears here in a few seconds." : "This page switches to the stream when the channel goes live."}
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+// Stream health as seen by ingest: measured frame rate, bitrate and keyframe
+// interval (the number OBS users most often get wrong).
+import type { NmsPacket } from "./nms.ts";
+
+const WINDOW_MS = 10_000;
+
+export interface StatsSnapshot {
+  fps: number | null;
+  bitrateKbps: number | null;
+  keyframeIntervalSeconds: number | null;
+}
+
+export class PublisherStats {
+  private frameDts: number[] = [];
+  private keyframeDts: number[] = [];
+  private byteSamples: { at: number; bytes: number }[] = [];
+
+  onPacket(packet: NmsPacket): void {
+    if (packet.codec_type !== 9 || packet.flags === 2) return;
+    this.frameDts.push(packet.dts);
+    if (packet.flags === 3) this.keyframeDts.push(packet.dts);
+    const newest = packet.dts;
+    while (this.frameDts.length && newest - this.frameDts[0] > WINDOW_MS) this.frameDts.shift();
+    while (this.keyframeDts.length > 6) this.keyframeDts.shift();
+  }
+
+  snapshot(totalBytesIn: number, now = Date.now()): StatsSnapshot {
+    this.byteSamples.push({ at: now, bytes: totalBytesIn });
+    while (this.byteSamples.length > 2 && now - this.byteSamples[0].at > WINDOW_MS) this.byteSamples.shift();
+    const first = this.byteSamples[0];
+    const bitrateKbps = now > first.at ? Math.round(((totalBytesIn - first.bytes) * 8) / (now - first.at)) : null;
+    const span = this.frameDts.length > 1 ? this.frameDts[this.frameDts.length - 1] - this.frameDts[0] : 0;
+    const fps = span > 0 ? Math.round(((this.frameDts.length - 1) * 1000 * 10) / span) / 10 : null;
+    let keyframeIntervalSeconds: number | null = null;
+    if (this.keyframeDts.length > 1) {
+      const k = this.keyframeDts;
+      keyframeIntervalSeconds = Math.round((k[k.length - 1] - k[0]) / (k.length - 1) / 100) / 10;
+    }
+    return { fps, bitrateKbps: bitrateKbps && bitrateKbps > 0 ? bitrateKbps : null, keyframeIntervalSeconds };
+  }
+}

@@ -1,0 +1,203 @@
+// The live-session state machine: live → reconnecting → live … → ended.
+// The only module that changes a session's status; ingest, workers and web all
+// call it. Its timers are delayed BullMQ jobs (Redis), never process memory, so
+// restarting any process changes nothing.
+import { config } from "./config.ts";
+import { db } from "./db.ts";
+import { NotFoundError } from "./errors.ts";
+import { parseLadder, formatLadder } from "./ladder.ts";
+import { enqueueControl, enqueueTranscode } from "./queue.ts";
+import { redis } from "./redis.ts";
+
+export type LiveStatus = "live" | "reconnecting" | "ended";
+
+export type LiveEvent =
+  | { type: "publisherConnected" }
+  | { type: "publisherDropped"; graceSeconds: number }
+  | { type: "graceExpired" }
+  | { type: "endRequested" };
+
+export interface Transition {
+  status: LiveStatus;
+  newSession?: true;
+  newPart?: true;
+  /** Seconds until the reconnect window closes. */
+  scheduleExpiry?: number;
+  /** Close the playlists (and, later, build the replay). */
+  finalize?: true;
+  disconnectPublisher?: true;
+}
+
+/** Pure: what an event does in a state, or null when the event does not apply. */
+export function transition(current: LiveStatus | null, event: LiveEvent): Transition | null {
+  switch (event.type) {
+    case "publisherConnected":
+      if (current === null || current === "ended") return { status: "live", newSession: true, newPart: true };
+      return { status: "live", newPart: true };
+    case "publisherDropped":
+      if (current !== "live") return null;
+      return event.graceSeconds > 0
+        ? { status: "reconnecting", scheduleExpiry: event.graceSeconds }
+        : { status: "ended", finalize: true };
+    case "graceExpired":
+      return current === "reconnecting" ? { status: "ended", finalize: true } : null;
+    case "endRequested":
+      return current === "live" || current === "reconnecting"
+        ? { status: "ended", finalize: true, disconnectPublisher: true }
+        : null;
+  }
+}
+
+/** Pub/sub channel ingest listens on, to drop a publisher when a session is ended from the dashboard.
+ * (ioredis does not prefix channel names, so the prefix is added here.) */
+export const controlChannel = () => `${config.redisPrefix}live-control`;
+
+export interface MediaInfo {
+  videoCodec: string | null;
+  audioCodec: string | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+}
+
+export interface ConnectedPart {
+  sessionId: string;
+  partId: string;
+  partIndex: number;
+  newSession: boolean;
+}
+
+/** Serialises all transitions of one channel: row lock on the channel. */
+async function lockChannel(tx: any, channelId: string) {
+  const rows = await tx.$queryRaw`SELECT id, reconnect_grace_seconds, ladder FROM channels WHERE id = ${channelId}::uuid FOR UPDATE`;
+  if (rows.length === 0) throw new NotFoundError("Channel not found");
+  return rows[0] as { id: string; reconnect_grace_seconds: number; ladder: string | null };
+}
+
+export async function publisherConnected(input: {
+  channelId: string;
+  streamKeyId: string | null;
+  startedAt: Date;
+  timelineOffsetMs: number;
+  media: MediaInfo;
+}): Promise<ConnectedPart> {
+  const result = await db().$transaction(async (tx) => {
+    const channel = await lockChannel(tx, input.channelId);
+    const open = await tx.liveSession.findFirst({ where: { channelId: input.channelId, status: { not: "ended" } } });
+    const t = transition(open?.status ?? null, { type: "publisherConnected" })!;
+    let sessionId: string;
+    if (t.newSession) {
+      const created = await tx.liveSession.create({
+        data: {
+          channelId: input.channelId,
+          status: "live",
+          ladder: formatLadder(parseLadder(channel.ladder ?? config.transcodeLadder)),
+          segmentSeconds: config.hlsSegmentSeconds,
+        },
+      });
+      sessionId = created.id;
+    } else {
+      sessionId = open!.id;
+      await tx.liveSession.update({ where: { id: sessionId }, data: { status: "live" } });
+      // A takeover while the previous connection is still open ends that part.
+      await tx.livePart.updateMany({ where: { sessionId, endedAt: null }, data: { endedAt: input.startedAt } });
+    }
+    const last = await tx.livePart.findFirst({ where: { sessionId }, orderBy: { index: "desc" }, select: { index: true } });
+    const part = await tx.livePart.create({
+      data: {
+        sessionId,
+        index: (last?.index ?? -1) + 1,
+        streamKeyId: input.streamKeyId,
+        startedAt: input.startedAt,
+        timelineOffsetMs: Math.round(input.timelineOffsetMs),
+        ...input.media,
+      },
+    });
+    return { sessionId, partId: part.id, partIndex: part.index, newSession: Boolean(t.newSession) };
+  });
+  await enqueueTranscode(result.partId);
+  return result;
+}
+
+/** The publisher of `partId` disconnected. Returns the session's new status. */
+export async function publisherDropped(partId: string, at = new Date()): Promise<LiveStatus | null> {
+  const part = await db().livePart.findUnique({ where: { id: partId }, include: { session: true } });
+  if (!part) return null;
+  const effect = await db().$transaction(async (tx) => {
+    const channel = await lockChannel(tx, part.session.channelId);
+    await tx.livePart.updateMany({ where: { id: partId, endedAt: null }, data: { endedAt: at } });
+    const session = await tx.liveSession.findUniqueOrThrow({ where: { id: part.sessionId } });
+    const latest = await tx.livePart.findFirst({ where: { sessionId: session.id }, orderBy: { index: "desc" } });
+    // An older connection closing after a takeover changes nothing.
+    if (latest?.id !== partId) return null;
+    const t = transition(session.status, { type: "publisherDropped", graceSeconds: channel.reconnect_grace_seconds });
+    if (!t) return null;
+    await tx.liveSession.update({
+      where: { id: session.id },
+      data: { status: t.status, ...(t.status === "ended" ? { endedAt: at, endReason: "publisher-left" } : {}) },
+    });
+    return { t, sessionId: session.id, partIndex: part.index };
+  });
+  if (!effect) return null;
+  await applyEffects(effect.sessionId, effect.t, effect.partIndex);
+  return effect.t.status;
+}
+
+/** The reconnect window of `partIndex` ran out (a delayed job calls this). */
+export async function graceExpired(sessionId: string, partIndex: number): Promise<LiveStatus | null> {
+  const effect = await db().$transaction(async (tx) => {
+    const session = await tx.liveSession.findUnique({ where: { id: sessionId } });
+    if (!session) return null;
+    await lockChannel(tx, session.channelId);
+    const fresh = await tx.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
+    const latest = await tx.livePart.findFirst({ where: { sessionId }, orderBy: { index: "desc" } });
+    // A reconnect since this timer was set: the timer is stale.
+    if (latest && latest.index !== partIndex) return null;
+    const t = transition(fresh.status, { type: "graceExpired" });
+    if (!t) return null;
+    await tx.liveSession.update({ where: { id: sessionId }, data: { status: "ended", endedAt: new Date(), endReason: "reconnect-window-expired" } });
+    return t;
+  });
+  if (!effect) return null;
+  await applyEffects(sessionId, effect, partIndex);
+  return effect.status;
+}
+
+/** The creator ends the session (End stream). Authorised by channel ownership. */
+export async function endSessionByOwner(userId: string, sessionId: string): Promise<LiveStatus | null> {
+  const session = await db().liveSession.findFirst({ where: { id: sessionId, channel: { ownerId: userId } } });
+  if (!session) throw new NotFoundError("Live session not found");
+  return endSession(sessionId, "ended-by-creator");
+}
+
+export async function endSession(sessionId: string, reason: string): Promise<LiveStatus | null> {
+  const effect = await db().$transaction(async (tx) => {
+    const session = await tx.liveSession.findUnique({ where: { id: sessionId } });
+    if (!session) return null;
+    await lockChannel(tx, session.channelId);
+    const fresh = await tx.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
+    const t = transition(fresh.status, { type: "endRequested" });
+    if (!t) return null;
+    const now = new Date();
+    await tx.liveSession.update({ where: { id: sessionId }, data: { status: "ended", endedAt: now, endReason: reason } });
+    await tx.livePart.updateMany({ where: { sessionId, endedAt: null }, data: { endedAt: now } });
+    return t;
+  });
+  if (!effect) return null;
+  await applyEffects(sessionId, effect, -1);
+  return effect.status;
+}
+
+async function applyEffects(sessionId: string, t: Transition, partIndex: number): Promise<void> {
+  if (t.scheduleExpiry) await enqueueControl({ kind: "grace-expired", sessionId, partIndex }, t.scheduleExpiry * 1000);
+  if (t.disconnectPublisher) await redis().publish(controlChannel(), JSON.stringify({ type: "disconnect", sessionId }));
+  if (t.finalize) await enqueueControl({ kind: "finalize", sessionId });
+}
+
+/** The session a channel shows right now (live or reconnecting), if any. */
+export async function currentSession(channelId: string) {
+  return db().liveSession.findFirst({
+    where: { channelId, status: { not: "ended" } },
+    include: { parts: { orderBy: { index: "desc" }, take: 1 } },
+  });
+}

@@ -1,0 +1,52 @@
+// The workers role (`npm run worker`): BullMQ consumers for live transcodes and
+// live-session control jobs. Run as many as you like, on any host that reaches
+// Redis, PostgreSQL, ingest (INGEST_INTERNAL_URL) and the media directory.
+import { Worker } from "bullmq";
+import { config } from "../lib/config.ts";
+import { graceExpired } from "../lib/liveSessions.ts";
+import { logger } from "../lib/log.ts";
+import { mediaStore } from "../lib/media/store.ts";
+import { QUEUE, bullConnection, bullPrefix, type ControlJob, type TranscodeJob } from "../lib/queue.ts";
+import { finalizeSession, runLiveTranscode } from "./liveTranscode.ts";
+import { LocalFfmpegTranscoder } from "./transcoder.ts";
+
+const log = logger("worker");
+const store = mediaStore();
+const transcoder = new LocalFfmpegTranscoder();
+
+// A live transcode runs for hours. Its lock is renewed every 2.5 s while this
+// process lives; if the process dies, another worker takes the job over within
+// lockDuration + stalledInterval (about 7 s), and it may do so many times.
+const transcodeWorker = new Worker<TranscodeJob, string>(QUEUE.transcode, (job) => runLiveTranscode(job, { transcoder, store }), {
+  connection: bullConnection(),
+  prefix: bullPrefix(),
+  concurrency: config.workerConcurrency,
+  lockDuration: 5000,
+  stalledInterval: 2000,
+  maxStalledCount: 1000,
+});
+
+const controlWorker = new Worker<ControlJob>(
+  QUEUE.control,
+  async (job) => {
+    if (job.data.kind === "grace-expired") await graceExpired(job.data.sessionId, job.data.partIndex);
+    else await finalizeSession(job.data.sessionId, store);
+  },
+  { connection: bullConnection(), prefix: bullPrefix(), concurrency: 8 },
+);
+
+for (const w of [transcodeWorker, controlWorker]) {
+  w.on("failed", (job, err) =>
+    log.warn("job failed; it will be retried", { queue: w.name, job: job?.id, attempt: job?.attemptsMade, error: err.message.slice(0, 300) }),
+  );
+  w.on("error", (err) => log.error("worker error", { queue: w.name, error: String(err) }));
+}
+transcodeWorker.on("ready", () => log.info("ready", { concurrency: config.workerConcurrency, pid: process.pid }));
+
+async function stop() {
+  // Running transcodes stop with us; another worker resumes them.
+  await Promise.allSettled([transcodeWorker.close(true), controlWorker.close(true)]);
+  process.exit(0);
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
