@@ -20,17 +20,12 @@ try {
   await disconnectDb();
   await disconnectRedis();
 
-  const children = ROLES.map((r) => startRole(r, process.env));
+  // A role that dies is started again, as a service manager would.
+  const roles = ROLES.map((r) => startRole(r, { env: process.env, restart: true }));
   const stopAll = (code: number) => {
-    for (const c of children) c.kill("SIGTERM");
+    for (const r of roles) r.stop();
     setTimeout(() => process.exit(code), 1500).unref();
   };
-  children.forEach((c, i) =>
-    c.on("exit", (code, signal) => {
-      say(`${ROLES[i].name} stopped (${signal ?? `exit ${code}`}); stopping the others.`);
-      stopAll(code || 1);
-    }),
-  );
   process.on("SIGINT", () => stopAll(0));
   process.on("SIGTERM", () => stopAll(0));
 

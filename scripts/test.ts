@@ -9,8 +9,10 @@ import { Redis } from "ioredis";
 import { config } from "../lib/config.ts";
 import { dropDatabase, ensureDatabase, migrate } from "../lib/migrate.ts";
 import { buildWebIfNeeded } from "./build.ts";
-import { ROLES, startRole, waitForHttp } from "./roles.ts";
-import { SetupError, ensureChromium, ensurePostgres, ensureRedis, say } from "./services.ts";
+import { INGEST, WEB, WORKER, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
+import { SetupError, ensureChromium, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -33,12 +35,15 @@ const testDbUrl = (() => {
   return u.toString();
 })();
 const redisPrefix = `lh:test:${runId}:`;
-const children: ReturnType<typeof startRole>[] = [];
+const children: SupervisedRole[] = [];
+const mediaDir = mkdtempSync(path.join(os.tmpdir(), "livehouse-media-"));
+const logDir = path.join(root, "test-results", "logs");
 let exitCode = 1;
 
 async function cleanup() {
-  for (const c of children) c.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 500));
+  for (const c of children) c.stop();
+  await new Promise((r) => setTimeout(r, 1500));
+  rmSync(mediaDir, { recursive: true, force: true });
   await dropDatabase(testDbUrl).catch((e) => say(`could not drop the test database: ${e.message}`));
   const r = new Redis(config.redisUrl);
   const keys = await r.keys(`${redisPrefix}*`);
@@ -51,11 +56,14 @@ try {
   await ensurePostgres(baseDbUrl);
   await ensureRedis(config.redisUrl);
   const chromium = ensureChromium();
+  ensureFfmpeg();
+  rmSync(logDir, { recursive: true, force: true });
   await ensureDatabase(testDbUrl);
   await migrate(testDbUrl);
   buildWebIfNeeded();
 
   const port = await freePort();
+  const rtmpPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: testDbUrl,
@@ -66,10 +74,23 @@ try {
     TRUST_PROXY: "0",
     CHROMIUM_PATH: chromium,
     LH_TEST_BASE_URL: `http://127.0.0.1:${port}`,
+    RTMP_PORT: String(rtmpPort),
+    RTMP_BIND: "127.0.0.1",
+    INGEST_INTERNAL_URL: `rtmp://127.0.0.1:${rtmpPort}`,
+    INGEST_HANDSHAKE_TIMEOUT_SECONDS: "3",
+    MEDIA_DIR: mediaDir,
+    HLS_SEGMENT_SECONDS: "1",
+    WORKER_CONCURRENCY: "2",
+    LH_TEST_LOG_DIR: logDir,
   };
-  const web = startRole(ROLES[0], env, !process.env.LH_TEST_VERBOSE);
-  children.push(web);
+  const log = (name: string) => path.join(logDir, `${name}.log`);
+  children.push(startRole(WEB, { env, logFile: log("web"), restart: true }));
+  children.push(startRole(INGEST, { env, logFile: log("ingest"), restart: true }));
+  // Two workers, so a test can kill one and watch the other take over.
+  children.push(startRole(WORKER, { env, label: "worker1", logFile: log("worker1"), restart: true }));
+  children.push(startRole(WORKER, { env, label: "worker2", logFile: log("worker2"), restart: true }));
   await waitForHttp(`${env.LH_TEST_BASE_URL}/api/health`);
+  await waitForPort("127.0.0.1", rtmpPort);
   say(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s; running tests`);
 
   const args = process.argv.slice(2);

@@ -1,0 +1,66 @@
+// /hls/* over HTTP: content types, caching, CORS, and no way out of the media directory.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { writeFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { before, describe, it } from "node:test";
+import { request } from "../support/http.ts";
+
+const media = process.env.MEDIA_DIR!;
+const id = randomUUID();
+
+describe("HLS over HTTP", () => {
+  before(() => {
+    mkdirSync(path.join(media, "live", id, "720p30"), { recursive: true });
+    writeFileSync(path.join(media, "live", id, "master.m3u8"), "#EXTM3U\n");
+    writeFileSync(path.join(media, "live", id, "720p30", "index.m3u8"), "#EXTM3U\n");
+    writeFileSync(path.join(media, "live", id, "720p30", "index.json"), "{}");
+    writeFileSync(path.join(media, "live", id, "720p30", "p0e1-000001.ts"), Buffer.alloc(188 * 10, 0x47));
+    writeFileSync(path.join(media, "secret.txt"), "do not serve");
+  });
+
+  it("serves playlists uncached and segments cacheable, with the right types and CORS", async () => {
+    const master = await request("GET", `/hls/live/${id}/master.m3u8`);
+    assert.equal(master.status, 200);
+    assert.equal(master.headers["content-type"], "application/vnd.apple.mpegurl");
+    assert.match(String(master.headers["cache-control"]), /no-cache/);
+    assert.equal(master.headers["access-control-allow-origin"], "*");
+    const seg = await request("GET", `/hls/live/${id}/720p30/p0e1-000001.ts`);
+    assert.equal(seg.status, 200);
+    assert.equal(seg.headers["content-type"], "video/mp2t");
+    assert.match(String(seg.headers["cache-control"]), /max-age=31536000, immutable/);
+    assert.equal(seg.headers["content-length"], "1880");
+    const preflight = await request("OPTIONS", `/hls/live/${id}/master.m3u8`, { headers: { origin: "https://embed.example", "access-control-request-method": "GET" } });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers["access-control-allow-origin"], "*");
+  });
+
+  it("answers 404 to anything but playlists and segments, and to every traversal", async () => {
+    const attempts = [
+      `/hls/live/${id}/720p30/index.json`,
+      `/hls/live/${randomUUID()}/master.m3u8`,
+      "/hls/../secret.txt",
+      "/hls/%2e%2e/secret.txt",
+      "/hls/live/%2e%2e/%2e%2e/secret.txt",
+      `/hls/live/${id}/..%2f..%2f..%2fsecret.txt`,
+      `/hls/live/${id}/720p30/..%5c..%5csecret.txt`,
+      "/hls//etc/passwd",
+      "/hls/%2fetc%2fpasswd",
+      `/hls/live/${id}/720p30/p0e1-000001.ts%00.m3u8`,
+      "/hls/live/..%252f..%252fsecret.txt",
+    ];
+    for (const p of attempts) {
+      const res = await request("GET", p);
+      assert.equal(res.status, 404, p);
+      assert.ok(!res.text.includes("do not serve"), p);
+    }
+    assert.equal((await request("DELETE", `/hls/live/${id}/master.m3u8`)).status, 405);
+  });
+
+  it("serves the player scripts", async () => {
+    const op = await request("GET", "/vendor/ovenplayer.js");
+    assert.equal(op.status, 200);
+    assert.match(String(op.headers["content-type"]), /javascript/);
+    assert.equal((await request("GET", "/vendor/../package.json")).status, 404);
+  });
+});
