@@ -106,7 +106,9 @@ export function planRenditions(source: SourceInfo, ladder: Ladder): Rendition[] 
   return out;
 }
 
-/** The cascade: each rung scales from the one above it, so big frames are scaled once. */
+/** The cascade: each rung scales from the one above it, so big frames are scaled once.
+ * Each step shrinks by at most ~1.5×, where bilinear looks like bicubic and costs less
+ * (bench:transcode: 0.50 vs 0.53 of the naive baseline). */
 function cascadeFilter(source: SourceInfo, encoded: Rendition[]): { graph: string; labels: string[] } {
   const parts: string[] = [];
   const labels: string[] = [];
@@ -117,7 +119,7 @@ function cascadeFilter(source: SourceInfo, encoded: Rendition[]): { graph: strin
     const last = i === encoded.length - 1;
     const chain: string[] = [];
     if (i === 0) chain.push("format=yuv420p");
-    if (needScale) chain.push(`scale=${r.width}:${r.height}:flags=bicubic`);
+    if (needScale) chain.push(`scale=${r.width}:${r.height}:flags=bilinear`);
     const tap = `[t${i}]`;
     if (last) {
       parts.push(`${from}${chain.length ? chain.join(",") : "null"}${tap}`);

@@ -22,7 +22,7 @@ describe("live ladder command", () => {
     const { spec } = build({ ...source720, width: 1920, height: 1080 }, "720p30@2500k|480p30@1200k|360p30@800k");
     assert.equal(
       spec.filterComplex,
-      "[0:v]format=yuv420p,scale=1280:720:flags=bicubic,split=2[t0][c0];[c0]scale=854:480:flags=bicubic,split=2[t1][c1];[c1]scale=640:360:flags=bicubic[t2]",
+      "[0:v]format=yuv420p,scale=1280:720:flags=bilinear,split=2[t0][c0];[c0]scale=854:480:flags=bilinear,split=2[t1][c1];[c1]scale=640:360:flags=bilinear[t2]",
     );
   });
 

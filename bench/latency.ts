@@ -1,0 +1,100 @@
+// npm run bench:latency — publish → first playable playlists, and glass-to-glass
+// latency: the publisher flips its picture black↔white at known instants of its
+// own clock; Chromium watches the player's frames and notes when each flip shows.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { root, startStack } from "../scripts/stack.ts";
+
+const SEGMENT = 1;
+const FLIPS = [14, 22, 30]; // stream seconds at which the picture flips
+const stack = await startStack({ name: "bench", logDir: path.join(root, "test-results", "bench-logs"), segmentSeconds: SEGMENT, workers: 1 });
+Object.assign(process.env, stack.env);
+const { signUp } = await import("../lib/accounts.ts");
+const { createChannel, createStreamKey } = await import("../lib/channels.ts");
+const { disconnectDb } = await import("../lib/db.ts");
+const { disconnectRedis } = await import("../lib/redis.ts");
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+let publisher: ReturnType<typeof spawn> | undefined;
+try {
+  const user = await signUp({ email: "bench@livehouse.local", password: "benchmark-password", displayName: "Bench" }, "bench");
+  const channel = await createChannel(user.id, { slug: "bench", title: "Bench", reconnectGraceMinutes: "0" });
+  const { key } = await createStreamKey(user.id, channel.id, "bench");
+
+  const enable = `between(t,${FLIPS[0]},${FLIPS[1]})+gte(t,${FLIPS[2]})`;
+  const spawnedAt = Date.now();
+  publisher = spawn("ffmpeg", [
+    "-loglevel", "error", "-re", "-f", "lavfi", "-i", "color=c=black:s=1280x720:r=30",
+    "-re", "-f", "lavfi", "-i", "color=c=white:s=1280x720:r=30", "-re", "-f", "lavfi", "-i", "sine=frequency=440",
+    "-filter_complex", `[0:v][1:v]overlay=enable='${enable}'[v]`, "-map", "[v]", "-map", "2:a",
+    // What OBS sends with a 1 s keyframe interval (x264 veryfast, default tuning).
+    "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-b:v", "2500k", "-c:a", "aac", "-t", String(FLIPS[2] + 12),
+    "-f", "flv", `rtmp://127.0.0.1:${stack.env.RTMP_PORT}/live/${key}`,
+  ], { stdio: "ignore" });
+
+  // 1. Publish → first playable master + media playlist.
+  let masterUrl = "";
+  let playableAfter = 0;
+  while (!playableAfter) {
+    if (Date.now() - spawnedAt > 30_000) throw new Error("stream did not become playable in 30 s");
+    const status = await (await fetch(`${stack.baseUrl}/api/live/bench`)).json();
+    if (status.hlsUrl) {
+      masterUrl = stack.baseUrl + status.hlsUrl;
+      const master = await (await fetch(masterUrl)).text();
+      const first = master.split("\n").find((l) => l && !l.startsWith("#"));
+      const media = first ? await (await fetch(new URL(first, masterUrl))).text() : "";
+      if (media.includes("#EXTINF")) playableAfter = (Date.now() - spawnedAt) / 1000;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.log(`publish → first playable master+media playlist seconds: ${playableAfter.toFixed(2)}`);
+
+  // 2. Glass to glass in Chromium.
+  const browser = await chromium.launch({
+    executablePath: stack.env.CHROMIUM_PATH,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+  });
+  const page = await browser.newPage();
+  await page.goto(`${stack.baseUrl}/c/bench`);
+  await page.waitForSelector("video", { timeout: 30_000 });
+  // A string, not a function: tsx would wrap nested functions in a helper the page lacks.
+  await page.evaluate(`(() => {
+    window.__flips = [];
+    const v = document.querySelector("video");
+    const c = document.createElement("canvas");
+    c.width = 16;
+    c.height = 9;
+    const ctx = c.getContext("2d", { willReadFrequently: true });
+    let bright = null;
+    function onFrame() {
+      ctx.drawImage(v, 0, 0, 16, 9);
+      const d = ctx.getImageData(0, 0, 16, 9).data;
+      let sum = 0;
+      for (let i = 0; i < d.length; i += 4) sum += d[i];
+      const now = sum / (d.length / 4) > 128;
+      if (bright !== null && now !== bright) window.__flips.push(performance.timeOrigin + performance.now());
+      bright = now;
+      v.requestVideoFrameCallback(onFrame);
+    }
+    v.requestVideoFrameCallback(onFrame);
+  })()`);
+  const deadline = spawnedAt + (FLIPS[2] + 10) * 1000;
+  let seen: number[] = [];
+  while (Date.now() < deadline && seen.length < FLIPS.length) {
+    await new Promise((r) => setTimeout(r, 250));
+    seen = await page.evaluate(() => (window as any).__flips);
+  }
+  await browser.close();
+  if (seen.length < FLIPS.length) throw new Error(`saw ${seen.length} of ${FLIPS.length} picture flips`);
+  const delays = seen.map((at, i) => (at - (spawnedAt + FLIPS[i] * 1000)) / 1000);
+  console.log(`# segments ${SEGMENT} s; publisher clock taken at spawn (includes ffmpeg start-up, so slightly pessimistic)`);
+  delays.forEach((d, i) => console.log(`flip ${i + 1} at stream ${FLIPS[i]} s shown after ${d.toFixed(2)} s`));
+  console.log(`hls glass-to-glass seconds: ${median(delays).toFixed(2)}`);
+} finally {
+  publisher?.kill("SIGKILL");
+  await disconnectDb();
+  await disconnectRedis();
+  await stack.stop();
+}
+process.exit(0);

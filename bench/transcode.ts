@@ -1,0 +1,61 @@
+// npm run bench:transcode — CPU cost of Livehouse's live ladder command against a
+// naive baseline of one ffmpeg per rung, on the same 1080p30 source, in the same run.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { buildLiveLadder, specToArgs } from "../lib/ffmpeg/liveLadder.ts";
+import { parseLadder } from "../lib/ladder.ts";
+import { runMeasured } from "./cpu.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const LADDER = "720p30@2500k|480p30@1200k|360p30@800k";
+const dir = mkdtempSync(path.join(os.tmpdir(), "lh-bench-transcode-"));
+const src = path.join(dir, "source-1080p30.flv");
+
+try {
+  console.log(`# source: ${SECONDS} s of 1080p30 H.264 + AAC (testsrc2), ladder ${LADDER}, x264 veryfast`);
+  await runMeasured("ffmpeg", [
+    "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi", "-i", "sine=frequency=440",
+    "-t", String(SECONDS), "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-b:v", "6000k", "-pix_fmt", "yuv420p",
+    "-c:a", "aac", "-b:a", "128k", src,
+  ]);
+
+  // Livehouse: the exact command the worker runs, pointed at the file instead of ingest.
+  const ladder = parseLadder(LADDER);
+  const { spec } = buildLiveLadder({
+    input: src,
+    source: { width: 1920, height: 1080, fps: 30, videoCodec: "avc1.640028", audioCodec: "mp4a.40.2" },
+    ladder,
+    segmentSeconds: 2,
+    outputDir: (r) => {
+      const d = path.join(dir, "ours", r.name);
+      mkdirSync(d, { recursive: true });
+      return d;
+    },
+    segmentPrefix: "b-",
+  });
+  const ours = await runMeasured("ffmpeg", ["-y", "-loglevel", "error", ...specToArgs(spec)]);
+
+  // Naive: what a first implementation does — one ffmpeg per rung, each decoding the
+  // source, scaling from full size, encoding with x264's default tuning, re-encoding audio.
+  let naiveCpu = 0;
+  let naiveWall = 0;
+  for (const r of ladder.rungs) {
+    const out = path.join(dir, "naive", r.name);
+    mkdirSync(out, { recursive: true });
+    const res = await runMeasured("ffmpeg", [
+      "-y", "-loglevel", "error", "-i", src, "-vf", `scale=-2:${r.height}`,
+      "-c:v", "libx264", "-preset", "veryfast", "-b:v", `${r.videoKbps}k`, "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
+      "-c:a", "aac", "-b:a", "128k", "-f", "hls", "-hls_time", "2", "-hls_list_size", "0", path.join(out, "index.m3u8"),
+    ]);
+    naiveCpu += res.cpu;
+    naiveWall += res.wall;
+  }
+
+  const perMedia = (cpu: number) => (cpu / SECONDS).toFixed(3);
+  console.log(`livehouse (1 ffmpeg, cascade, zerolatency, audio copy): ${perMedia(ours.cpu)} CPU-s per media-s (${ours.cpu.toFixed(1)} CPU-s, ${ours.wall.toFixed(1)} s wall)`);
+  console.log(`naive (1 ffmpeg per rung):                               ${perMedia(naiveCpu)} CPU-s per media-s (${naiveCpu.toFixed(1)} CPU-s, ${naiveWall.toFixed(1)} s wall)`);
+  console.log(`transcode cpu ratio vs naive: ${(ours.cpu / naiveCpu).toFixed(3)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,100 @@
+// The whole platform on this machine for a test or benchmark run: a database of
+// its own, a Redis key prefix of its own, a temporary media directory, free
+// ports, and every role (web, ingest, two workers) started and supervised.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { config } from "../lib/config.ts";
+import { dropDatabase, ensureDatabase, migrate } from "../lib/migrate.ts";
+import { buildWebIfNeeded } from "./build.ts";
+import { INGEST, WEB, WORKER, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
+import { ensureChromium, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export interface Stack {
+  env: NodeJS.ProcessEnv;
+  baseUrl: string;
+  roles: SupervisedRole[];
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: { name: string; logDir: string; segmentSeconds?: number; workers?: number }): Promise<Stack> {
+  await ensurePostgres(config.databaseUrl);
+  await ensureRedis(config.redisUrl);
+  const chromium = ensureChromium();
+  ensureFfmpeg();
+  const runId = `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  const dbUrl = new URL(config.databaseUrl);
+  dbUrl.pathname = `/livehouse_${opts.name}_${runId}`;
+  const databaseUrl = dbUrl.toString();
+  const redisPrefix = `lh:${opts.name}:${runId}:`;
+  const mediaDir = mkdtempSync(path.join(os.tmpdir(), `livehouse-${opts.name}-`));
+  rmSync(opts.logDir, { recursive: true, force: true });
+  await ensureDatabase(databaseUrl);
+  await migrate(databaseUrl);
+  buildWebIfNeeded();
+
+  const [port, rtmpPort] = [await freePort(), await freePort()];
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_PREFIX: redisPrefix,
+    WEB_HOST: "127.0.0.1",
+    WEB_PORT: String(port),
+    PUBLIC_URL: "",
+    TRUST_PROXY: "0",
+    CHROMIUM_PATH: chromium,
+    LH_TEST_BASE_URL: baseUrl,
+    RTMP_PORT: String(rtmpPort),
+    RTMP_BIND: "127.0.0.1",
+    INGEST_INTERNAL_URL: `rtmp://127.0.0.1:${rtmpPort}`,
+    INGEST_HANDSHAKE_TIMEOUT_SECONDS: "3",
+    MEDIA_DIR: mediaDir,
+    HLS_SEGMENT_SECONDS: String(opts.segmentSeconds ?? 1),
+    WORKER_CONCURRENCY: "2",
+    LH_TEST_LOG_DIR: opts.logDir,
+  };
+  const log = (name: string) => path.join(opts.logDir, `${name}.log`);
+  const roles = [
+    startRole(WEB, { env, logFile: log("web"), restart: true }),
+    startRole(INGEST, { env, logFile: log("ingest"), restart: true }),
+  ];
+  // Two workers by default, so a test can kill one and watch the other take over.
+  for (let i = 1; i <= (opts.workers ?? 2); i++) roles.push(startRole(WORKER, { env, label: `worker${i}`, logFile: log(`worker${i}`), restart: true }));
+  await waitForHttp(`${baseUrl}/api/health`);
+  await waitForPort("127.0.0.1", rtmpPort);
+
+  return {
+    env,
+    baseUrl,
+    roles,
+    async stop() {
+      for (const r of roles) r.stop();
+      await new Promise((r) => setTimeout(r, 1500));
+      rmSync(mediaDir, { recursive: true, force: true });
+      await dropDatabase(databaseUrl).catch((e) => say(`could not drop ${dbUrl.pathname}: ${e.message}`));
+      const r = new Redis(config.redisUrl);
+      const keys = await r.keys(`${redisPrefix}*`);
+      for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500));
+      r.disconnect();
+    },
+  };
+}
+
+export { root };
