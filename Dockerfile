@@ -10,8 +10,11 @@ COPY . .
 RUN npx prisma generate && NODE_ENV=production npx next build
 
 FROM base AS runtime
-ENV NODE_ENV=production WEB_HOST=0.0.0.0 WEB_PORT=3000
+# ffmpeg for the workers (the same image runs every role).
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production WEB_HOST=0.0.0.0 WEB_PORT=3000 MEDIA_DIR=/srv/media
 COPY --from=build --chown=node:node /srv/livehouse /srv/livehouse
+RUN mkdir -p /srv/media && chown node:node /srv/media
 USER node
-EXPOSE 3000
+EXPOSE 3000 1935
 CMD ["node", "--import", "tsx", "app/server.ts"]

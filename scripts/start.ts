@@ -7,12 +7,13 @@ import { disconnectRedis } from "../lib/redis.ts";
 import { buildWebIfNeeded } from "./build.ts";
 import { ensureDemo } from "./demo.ts";
 import { ROLES, startRole, waitForHttp } from "./roles.ts";
-import { SetupError, ensurePostgres, ensureRedis, say } from "./services.ts";
+import { SetupError, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
 
 const started = Date.now();
 try {
   await ensurePostgres(config.databaseUrl);
   await ensureRedis(config.redisUrl);
+  ensureFfmpeg();
   if (await ensureDatabase(config.databaseUrl)) say(`created database ${new URL(config.databaseUrl).pathname.slice(1)}`);
   await migrate(config.databaseUrl, undefined, say);
   buildWebIfNeeded();

@@ -28,6 +28,9 @@ import type { Transcoder } from "./transcoder.ts";
 const log = logger("worker");
 const POLL_MS = 100;
 
+/** ffmpeg processes this worker runs, so that stopping the worker stops them too. */
+export const runningTranscodes = new Set<{ kill(): void }>();
+
 export const writerFlagKey = (sessionId: string) => `live-writer:${sessionId}`;
 const ffmpegRecordKey = (partId: string) => `live-ffmpeg:${partId}`;
 
@@ -117,6 +120,7 @@ export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTransco
 
   await redis().set(writerFlagKey(session.id), `${partId}:${epoch}`, "EX", 15);
   const running = await deps.transcoder.start(spec);
+  runningTranscodes.add(running);
   await redis().set(ffmpegRecordKey(partId), JSON.stringify({ host: os.hostname(), pid: running.pid, epoch }), "EX", 86400);
   log.info("transcoding", {
     session: session.id,
@@ -188,6 +192,7 @@ export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTransco
     return "publisher finished";
   } finally {
     clearInterval(heartbeat);
+    runningTranscodes.delete(running);
     if (!exited) running.kill();
     await finishIfEnded(playlists, session.id, `${partId}:${epoch}`);
   }

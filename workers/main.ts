@@ -7,7 +7,7 @@ import { graceExpired } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";
 import { mediaStore } from "../lib/media/store.ts";
 import { QUEUE, bullConnection, bullPrefix, type ControlJob, type TranscodeJob } from "../lib/queue.ts";
-import { finalizeSession, runLiveTranscode } from "./liveTranscode.ts";
+import { finalizeSession, runLiveTranscode, runningTranscodes } from "./liveTranscode.ts";
 import { LocalFfmpegTranscoder } from "./transcoder.ts";
 
 const log = logger("worker");
@@ -44,7 +44,8 @@ for (const w of [transcodeWorker, controlWorker]) {
 transcodeWorker.on("ready", () => log.info("ready", { concurrency: config.workerConcurrency, pid: process.pid }));
 
 async function stop() {
-  // Running transcodes stop with us; another worker resumes them.
+  // Running transcodes stop with us; another worker resumes them (with a higher epoch).
+  for (const t of runningTranscodes) t.kill();
   await Promise.allSettled([transcodeWorker.close(true), controlWorker.close(true)]);
   process.exit(0);
 }
