@@ -75,6 +75,12 @@ export async function logoutAction(): Promise<void> {
 
 const CHANNEL_FIELDS = ["slug", "title", "description", "reconnectGraceMinutes", "ladder"] as const;
 
+/** Checkbox: the form always sends a hidden "off" and, when ticked, an "on" after it. */
+function withCheckbox(form: FormData, fields: Record<string, string | undefined>, name: string) {
+  const values = form.getAll(name);
+  return { ...fields, [name]: values.includes("on") ? "on" : values.length ? "off" : undefined };
+}
+
 async function actingUser() {
   const user = await currentUser();
   if (!user) throw new ValidationError({ "": "Your session has ended. Log in again." });
@@ -84,7 +90,7 @@ async function actingUser() {
 export async function createChannelAction(_prev: FormState, form: FormData): Promise<FormState> {
   const refused = await refusal();
   if (refused) return refused;
-  const fields = formFields(form, CHANNEL_FIELDS);
+  const fields = withCheckbox(form, formFields(form, CHANNEL_FIELDS), "keepReplays");
   let id: string;
   try {
     const user = await actingUser();
@@ -99,7 +105,7 @@ export async function createChannelAction(_prev: FormState, form: FormData): Pro
 export async function updateChannelAction(_prev: FormState, form: FormData): Promise<FormState> {
   const refused = await refusal();
   if (refused) return refused;
-  const fields = formFields(form, [...CHANNEL_FIELDS, "channelId"]);
+  const fields = withCheckbox(form, formFields(form, [...CHANNEL_FIELDS, "channelId"]), "keepReplays");
   try {
     const user = await actingUser();
     await updateChannel(user.id, fields.channelId ?? "", fields as ChannelFormInput);

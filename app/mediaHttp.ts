@@ -10,11 +10,14 @@ const require = createRequire(import.meta.url);
 
 // The only shapes of path that exist. Anything else, including every "..",
 // encoded or not, is a 404 before the file system is touched.
-const HLS_PATH = /^\/hls\/(live\/[0-9a-f-]{36}(?:\/(?:master\.m3u8|[a-z0-9]+\/(?:index\.m3u8|p\d+e\d+-\d{6}\.ts))))$/;
+const HLS_PATH =
+  /^\/hls\/(live\/[0-9a-f-]{36}\/(?:(?:master|vod)\.m3u8|replay\.mp4|poster\.jpg|thumbs\/\d{4}\.jpg|[a-z0-9]+\/(?:(?:index|vod)\.m3u8|p\d+e\d+-\d{6}\.ts|s[0-9a-z]+-\d{6}\.ts)))$/;
 
 const TYPES: Record<string, string> = {
   m3u8: "application/vnd.apple.mpegurl",
   ts: "video/mp2t",
+  mp4: "video/mp4",
+  jpg: "image/jpeg",
   js: "text/javascript; charset=utf-8",
 };
 
@@ -62,19 +65,48 @@ export function serveMedia(req: http.IncomingMessage, res: http.ServerResponse):
     const store = mediaStore();
     const size = await store.size(key);
     if (size === null) return notFound(res);
-    res.writeHead(200, {
+    const headers: Record<string, string> = {
       ...cors,
       "Content-Type": TYPES[ext],
-      "Content-Length": String(size),
-      // Playlists change every segment; segments never change once listed.
+      // Playlists change every segment; everything else never changes once it exists.
       "Cache-Control": ext === "m3u8" ? "no-cache, no-store, must-revalidate" : "public, max-age=31536000, immutable",
       "X-Content-Type-Options": "nosniff",
-    });
+      "Accept-Ranges": "bytes",
+    };
+    if (ext === "mp4") headers["Content-Disposition"] = 'inline; filename="replay.mp4"';
+    const range = parseRange(req.headers.range, size);
+    if (range === "invalid") {
+      res.writeHead(416, { ...headers, "Content-Range": `bytes */${size}` }).end();
+      return;
+    }
+    if (range) {
+      res.writeHead(206, { ...headers, "Content-Length": String(range.end - range.start + 1), "Content-Range": `bytes ${range.start}-${range.end}/${size}` });
+    } else {
+      res.writeHead(200, { ...headers, "Content-Length": String(size) });
+    }
     if (req.method === "HEAD") return res.end();
-    store.openRead(key).on("error", () => res.destroy()).pipe(res);
+    store.openRead(key, range ?? undefined).on("error", () => res.destroy()).pipe(res);
   })().catch(() => {
     if (!res.headersSent) notFound(res);
     else res.destroy();
   });
   return true;
+}
+
+/** A single "bytes=a-b" range (what players and browsers send); multi-range is answered whole. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | "invalid" | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return header.includes(",") ? null : "invalid";
+  let start: number;
+  let end: number;
+  if (m[1] === "") {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start > end || start >= size) return "invalid";
+  return { start, end };
 }

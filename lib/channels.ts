@@ -11,7 +11,7 @@ export const MAX_ACTIVE_KEYS_PER_CHANNEL = 10;
 
 const keyListing = { id: true, label: true, hint: true, createdAt: true, lastUsedAt: true } as const;
 
-export type ChannelFormInput = Partial<Record<"slug" | "title" | "description" | "reconnectGraceMinutes" | "ladder", string>>;
+export type ChannelFormInput = Partial<Record<"slug" | "title" | "description" | "reconnectGraceMinutes" | "ladder" | "keepReplays", string>>;
 
 function parseChannel(input: ChannelFormInput): ChannelInput {
   const parsed = channelSchema.safeParse({
@@ -29,6 +29,7 @@ function toRow(c: ChannelInput) {
     description: c.description,
     reconnectGraceSeconds: c.reconnectGraceMinutes * 60,
     ladder: c.ladder,
+    keepReplays: c.keepReplays,
   };
 }
 

@@ -6,7 +6,7 @@ import { config } from "./config.ts";
 import { db } from "./db.ts";
 import { NotFoundError } from "./errors.ts";
 import { parseLadder, formatLadder } from "./ladder.ts";
-import { enqueueControl, enqueueTranscode } from "./queue.ts";
+import { enqueueControl, enqueueSlate, enqueueTranscode } from "./queue.ts";
 import { redis } from "./redis.ts";
 
 export type LiveStatus = "live" | "reconnecting" | "ended";
@@ -189,7 +189,10 @@ export async function endSession(sessionId: string, reason: string): Promise<Liv
 }
 
 async function applyEffects(sessionId: string, t: Transition, partIndex: number): Promise<void> {
-  if (t.scheduleExpiry) await enqueueControl({ kind: "grace-expired", sessionId, partIndex }, t.scheduleExpiry * 1000);
+  if (t.scheduleExpiry) {
+    await enqueueControl({ kind: "grace-expired", sessionId, partIndex }, t.scheduleExpiry * 1000);
+    await enqueueSlate({ sessionId, partIndex });
+  }
   if (t.disconnectPublisher) await redis().publish(controlChannel(), JSON.stringify({ type: "disconnect", sessionId }));
   if (t.finalize) await enqueueControl({ kind: "finalize", sessionId });
 }

@@ -7,10 +7,23 @@ export const QUEUE = {
   transcode: "live-transcode",
   /** Short jobs that move live sessions along: grace expiry, playlist finalisation. */
   control: "live-control",
+  /** Keeps a reconnecting session's playlists advancing with "be right back" segments. */
+  slate: "live-slate",
+  /** Builds the single MP4, poster and thumbnails of a replay. */
+  export: "replay-export",
 } as const;
 
 export interface TranscodeJob {
   partId: string;
+}
+
+export interface SlateJob {
+  sessionId: string;
+  partIndex: number;
+}
+
+export interface ExportJob {
+  replayId: string;
 }
 
 export type ControlJob =
@@ -69,5 +82,23 @@ export async function enqueueControl(job: ControlJob, delayMs = 0): Promise<void
     backoff: { type: "fixed", delay: 1000 },
     removeOnComplete: { age: 86400 },
     removeOnFail: { age: 7 * 86400 },
+  });
+}
+
+const longJob = {
+  removeOnComplete: { age: 86400 },
+  removeOnFail: { age: 7 * 86400 },
+} as const;
+
+export async function enqueueSlate(job: SlateJob): Promise<void> {
+  await queue(QUEUE.slate).add("slate", job, { jobId: `slate-${job.sessionId}-${job.partIndex}`, attempts: 20, backoff: { type: "fixed", delay: 500 }, ...longJob });
+}
+
+export async function enqueueExport(replayId: string): Promise<void> {
+  await queue(QUEUE.export).add("export", { replayId } satisfies ExportJob, {
+    jobId: `export-${replayId}`,
+    attempts: 5,
+    backoff: { type: "exponential", delay: 2000 },
+    ...longJob,
   });
 }

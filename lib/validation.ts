@@ -79,6 +79,11 @@ export const channelSchema = z.object({
     .max(LIMITS.graceMinutesMax, "Reconnect window must be 0–60 minutes.")
     .default(5),
   ladder: ladderField.default(null),
+  // A form sends "off" (hidden input) and then "on" when the box is ticked; callers that omit it keep replays.
+  keepReplays: z
+    .union([z.boolean(), z.enum(["on", "off", "true", "false"])])
+    .optional()
+    .transform((v) => v === undefined || v === true || v === "on" || v === "true"),
 });
 
 export type ChannelInput = z.output<typeof channelSchema>;

@@ -14,14 +14,15 @@ import type { Job } from "bullmq";
 import ffmpeg from "fluent-ffmpeg";
 import { config } from "../lib/config.ts";
 import { db } from "../lib/db.ts";
-import { buildLiveLadder, planRenditions, type SourceInfo } from "../lib/ffmpeg/liveLadder.ts";
+import { buildLiveLadder, planRenditions, type Rendition, type SourceInfo } from "../lib/ffmpeg/liveLadder.ts";
 import { LivePlaylists, liveKey } from "../lib/hls/livePlaylists.ts";
 import { SegmentListTail } from "../lib/hls/segmentList.ts";
 import { internalReadUrl } from "../lib/internalAuth.ts";
-import { parseLadder } from "../lib/ladder.ts";
+import { parseLadder, type Ladder } from "../lib/ladder.ts";
 import { logger } from "../lib/log.ts";
 import type { MediaStore } from "../lib/media/store.ts";
 import type { TranscodeJob } from "../lib/queue.ts";
+import { buildReplay } from "../lib/replays.ts";
 import { redis } from "../lib/redis.ts";
 import type { Transcoder } from "./transcoder.ts";
 
@@ -104,7 +105,11 @@ export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTransco
     const probed = await probe(input);
     source = { ...source, width: source.width || probed.width || 1280, height: source.height || probed.height || 720, fps: source.fps || probed.fps || 30 };
   }
-  const ladder = parseLadder(session.ladder);
+  // A later part of a session keeps the session's master playlist: it encodes the
+  // master's rungs that fit its source, and feeds taller renditions from the best
+  // rung it has (players on them keep playing; nothing is upscaled).
+  const master = await playlists.readMaster();
+  const ladder = master ? ladderWithinMaster(master.renditions, source) : parseLadder(session.ladder);
   const prefix = `p${part.index}e${epoch}-`;
   const dirs = new Map<string, string>();
   for (const r of planRenditions(source, ladder)) dirs.set(r.name, await deps.store.localDir(`${liveKey(session.id)}/${r.name}`));
@@ -117,6 +122,7 @@ export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTransco
     segmentPrefix: prefix,
     x264Preset: config.x264Preset,
   });
+  const fedFrom = aliasRenditions(master?.renditions ?? renditions, renditions);
 
   await redis().set(writerFlagKey(session.id), `${partId}:${epoch}`, "EX", 15);
   const running = await deps.transcoder.start(spec);
@@ -132,6 +138,7 @@ export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTransco
   });
 
   const tails = renditions.map((r) => ({ r, tail: new SegmentListTail(`${dirs.get(r.name)}/${prefix}segments.csv`), appended: 0 }));
+  const appendedTo = new Map<string, number>();
   let fenced = true;
   let exited = false;
   const exit = running.done.then((res) => {
@@ -152,18 +159,22 @@ export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTransco
     await playlists.lock(async () => {
       for (const { t, segs } of batches) {
         for (const s of segs) {
-          const pl = await playlists.load(t.r.name);
-          await playlists.append(t.r.name, {
-            uri: s.file,
-            duration: s.end - s.start,
-            programDateTime: part.startedAt.getTime() + (s.start * 1000 - part.timelineOffsetMs),
-            discontinuity: t.appended === 0 && pl.segments.length > 0 ? true : undefined,
-            part: part.index,
-          });
+          for (const target of fedFrom.get(t.r.name) ?? []) {
+            const pl = await playlists.load(target);
+            const count = appendedTo.get(target) ?? 0;
+            await playlists.append(target, {
+              uri: target === t.r.name ? s.file : `../${t.r.name}/${s.file}`,
+              duration: s.end - s.start,
+              programDateTime: part.startedAt.getTime() + (s.start * 1000 - part.timelineOffsetMs),
+              discontinuity: count === 0 && pl.segments.length > 0 ? true : undefined,
+              part: part.index,
+            });
+            appendedTo.set(target, count + 1);
+          }
           t.appended++;
         }
       }
-      if (!(await playlists.readMaster()) && tails.every((t) => t.appended > 0)) await playlists.writeMaster(renditions);
+      if (!master && !(await playlists.readMaster()) && tails.every((t) => t.appended > 0)) await playlists.writeMaster(renditions);
     });
   };
 
@@ -198,6 +209,28 @@ export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTransco
   }
 }
 
+/** The master's rungs that fit a (possibly smaller) source of a later part. */
+export function ladderWithinMaster(master: Rendition[], source: SourceInfo): Ladder {
+  const encoded = master.filter((r) => !r.passthrough);
+  const fit = encoded.filter((r) => r.height <= source.height);
+  const rungs = (fit.length ? fit : encoded.slice(-1)).map((r) => {
+    const height = Math.min(r.height, source.height - (source.height % 2));
+    return { height, fps: r.fps, videoKbps: r.videoKbps, name: r.name };
+  });
+  return { rungs, passthrough: master.some((r) => r.passthrough) };
+}
+
+/** Which playlists each encoded rendition feeds: its own, plus master renditions it stands in for. */
+export function aliasRenditions(master: Rendition[], encoded: Rendition[]): Map<string, string[]> {
+  const out = new Map<string, string[]>(encoded.map((r) => [r.name, [] as string[]]));
+  for (const m of master) {
+    const same = encoded.find((r) => r.name === m.name);
+    const stand = same ?? [...encoded].filter((r) => !r.passthrough).sort((a, b) => b.height - a.height).find((r) => r.height <= m.height) ?? encoded[0];
+    out.get(stand.name)!.push(m.name);
+  }
+  return out;
+}
+
 /** Release the pen; if the session has ended meanwhile, close its playlists. */
 async function finishIfEnded(playlists: LivePlaylists, sessionId: string, ourFlag: string | null): Promise<void> {
   await playlists.lock(async () => {
@@ -208,14 +241,16 @@ async function finishIfEnded(playlists: LivePlaylists, sessionId: string, ourFla
   });
 }
 
-/** Finalize job: ENDLIST once no transcode holds the pen (retried until then). */
-export async function finalizeSession(sessionId: string, store: MediaStore): Promise<void> {
+/** Finalize job: once no transcode or slate holds the pen (retried until then),
+ * ENDLIST on every playlist, then the session's one replay. */
+export async function finalizeSession(sessionId: string, store: MediaStore): Promise<string | null> {
   const session = await db().liveSession.findUnique({ where: { id: sessionId } });
-  if (!session) return;
+  if (!session) return null;
   const playlists = new LivePlaylists(store, sessionId, session.segmentSeconds);
   await playlists.lock(async () => {
     if (await redis().get(writerFlagKey(sessionId))) throw new Error("a transcode is still writing; retrying");
     await playlists.end();
   });
+  return buildReplay(sessionId, store);
 }
 

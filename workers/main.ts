@@ -6,7 +6,9 @@ import { config } from "../lib/config.ts";
 import { graceExpired } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";
 import { mediaStore } from "../lib/media/store.ts";
-import { QUEUE, bullConnection, bullPrefix, type ControlJob, type TranscodeJob } from "../lib/queue.ts";
+import { QUEUE, bullConnection, bullPrefix, type ControlJob, type ExportJob, type SlateJob, type TranscodeJob } from "../lib/queue.ts";
+import { runReplayExport } from "./replayExport.ts";
+import { runSlate } from "./slate.ts";
 import { finalizeSession, runLiveTranscode, runningTranscodes } from "./liveTranscode.ts";
 import { LocalFfmpegTranscoder } from "./transcoder.ts";
 
@@ -26,6 +28,21 @@ const transcodeWorker = new Worker<TranscodeJob, string>(QUEUE.transcode, (job) 
   maxStalledCount: 1000,
 });
 
+// Slates and exports also resume elsewhere within seconds if this process dies.
+const quickTakeover = { lockDuration: 5000, stalledInterval: 2000, maxStalledCount: 100 };
+const slateWorker = new Worker<SlateJob, string>(QUEUE.slate, (job) => runSlate(job, store), {
+  connection: bullConnection(),
+  prefix: bullPrefix(),
+  concurrency: 50,
+  ...quickTakeover,
+});
+const exportWorker = new Worker<ExportJob, string>(QUEUE.export, (job) => runReplayExport(job, store), {
+  connection: bullConnection(),
+  prefix: bullPrefix(),
+  concurrency: 1,
+  ...quickTakeover,
+});
+
 const controlWorker = new Worker<ControlJob>(
   QUEUE.control,
   async (job) => {
@@ -35,7 +52,7 @@ const controlWorker = new Worker<ControlJob>(
   { connection: bullConnection(), prefix: bullPrefix(), concurrency: 8 },
 );
 
-for (const w of [transcodeWorker, controlWorker]) {
+for (const w of [transcodeWorker, controlWorker, slateWorker, exportWorker]) {
   w.on("failed", (job, err) =>
     log.warn("job failed; it will be retried", { queue: w.name, job: job?.id, attempt: job?.attemptsMade, error: err.message.slice(0, 300) }),
   );
@@ -46,7 +63,7 @@ transcodeWorker.on("ready", () => log.info("ready", { concurrency: config.worker
 async function stop() {
   // Running transcodes stop with us; another worker resumes them (with a higher epoch).
   for (const t of runningTranscodes) t.kill();
-  await Promise.allSettled([transcodeWorker.close(true), controlWorker.close(true)]);
+  await Promise.allSettled([transcodeWorker, controlWorker, slateWorker, exportWorker].map((w) => w.close(true)));
   process.exit(0);
 }
 process.on("SIGTERM", stop);

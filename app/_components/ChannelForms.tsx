@@ -11,6 +11,7 @@ export interface ChannelValues {
   description: string;
   reconnectGraceMinutes: string;
   ladder: string;
+  keepReplays: boolean;
 }
 
 export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValues; defaultLadder: string }) {
@@ -40,6 +41,14 @@ export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValue
         hint="If your encoder drops and comes back within this time, it stays the same live session (0–60)." />
       <Field name="ladder" label="Quality ladder" defaultValue={v.ladder} error={e.ladder} placeholder={defaultLadder}
         hint="Leave empty for the instance default. Rungs like 720p30@2500k separated by |; add “source” to also offer the original." spellCheck={false} />
+      <div className="field">
+        <input type="hidden" name="keepReplays" value="off" />
+        <label className="row" style={{ fontWeight: 400 }}>
+          <input type="checkbox" name="keepReplays" value="on" defaultChecked={v.keepReplays === undefined ? true : v.keepReplays === true || (v.keepReplays as unknown) === "on"} />
+          Keep a replay of every stream
+        </label>
+        <span className="hint">Each ended stream becomes one replay (and a downloadable MP4). Off: stream media is deleted when the stream ends.</span>
+      </div>
       <div className="row">
         <button className="btn btn-primary" type="submit" disabled={pending}>
           {pending ? "Saving…" : editing ? "Save changes" : "Create channel"}

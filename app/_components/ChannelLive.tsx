@@ -53,7 +53,14 @@ export function ChannelLive({ slug, title, initial }: { slug: string; title: str
         {playing && <span className="muted small" data-testid="viewer-count">{live.viewers ?? 0} watching</span>}
       </div>
       {playing ? (
-        <LivePlayer key={live.hlsUrl} src={live.hlsUrl!} />
+        <div className="player-wrap">
+          {live.status === "reconnecting" && (
+            <div className="reconnecting-overlay" role="status" data-testid="reconnecting">
+              The streamer's connection dropped. Waiting for them to come back…
+            </div>
+          )}
+          <LivePlayer key={live.hlsUrl} src={live.hlsUrl!} />
+        </div>
       ) : (
         <div className="player-offline" data-testid="offline-slate">
           <div>

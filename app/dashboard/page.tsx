@@ -3,6 +3,7 @@ import { listChannelsWithKeys } from "../../lib/channels.ts";
 import { CopyField } from "../_components/CopyField.tsx";
 import { KeyManager } from "../_components/KeyManager.tsx";
 import { LivePanel } from "../_components/LivePanel.tsx";
+import { ReplaysPanel } from "../_components/ReplaysPanel.tsx";
 import { requireUser } from "../_lib/auth.ts";
 import { rtmpServerUrl } from "../_lib/urls.ts";
 
@@ -68,6 +69,14 @@ export default async function Dashboard({ searchParams }: { searchParams: Promis
                     lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
                   }))}
                 />
+              </div>
+              <div>
+                <h3>Replays</h3>
+                {c.keepReplays ? (
+                  <ReplaysPanel channelId={c.id} slug={c.slug} />
+                ) : (
+                  <p className="small muted">Replays are off for this channel (Settings).</p>
+                )}
               </div>
             </div>
           </section>

@@ -215,9 +215,10 @@ export function buildLiveLadder(opts: LiveLadderOptions): { spec: FfmpegSpec; re
         "-hide_banner",
         "-nostats",
         "-copyts",
-        // Start quickly: the ingest already knows what the stream is.
-        "-analyzeduration", "1000000",
-        "-probesize", "1000000",
+        // Start quickly: ingest already knows what the stream is, and a long probe
+        // would hold back the first segment (a reconnect's first segment must be quick).
+        "-analyzeduration", "300000",
+        "-probesize", "500000",
         // A stalled input ends the process instead of hanging the job (microseconds).
         "-rw_timeout", "10000000",
       ],

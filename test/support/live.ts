@@ -177,3 +177,30 @@ export function readLogs(): string {
   if (!existsSync(dir)) return "";
   return readdirSync(dir).map((f) => readFileSync(path.join(dir, f), "utf8")).join("\n");
 }
+
+/** PIDs of this test stack's role processes running `entry` (matched by our Redis prefix). */
+export function rolePids(entry: string): number[] {
+  const mark = `REDIS_PREFIX=${process.env.REDIS_PREFIX}`;
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8");
+      if (!cmd.includes(entry) || !cmd.includes("--import")) continue;
+      if (readFileSync(`/proc/${d}/environ`, "utf8").split("\0").includes(mark)) out.push(Number(d));
+    } catch {}
+  }
+  return out;
+}
+
+export async function endStream(owner: { cookie: string }, sessionId: string): Promise<Response> {
+  return fetch(new URL(`/api/live-sessions/${sessionId}/end`, BASE_URL), {
+    method: "POST",
+    headers: { cookie: owner.cookie, origin: new URL(BASE_URL).origin },
+  });
+}
+
+export async function setGraceSeconds(channelId: string, seconds: number): Promise<void> {
+  const { db } = await import("../../lib/db.ts");
+  await db().channel.update({ where: { id: channelId }, data: { reconnectGraceSeconds: seconds } });
+}

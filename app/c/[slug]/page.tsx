@@ -3,6 +3,10 @@ import { notFound } from "next/navigation";
 import { getPublicChannel } from "../../../lib/channels.ts";
 import { publicLiveStatus } from "../../../lib/liveStatus.ts";
 import { ChannelLive } from "../../_components/ChannelLive.tsx";
+import Link from "next/link";
+import { formatDate } from "../../../lib/format.ts";
+import { formatDuration } from "../../../lib/formatDuration.ts";
+import { listChannelReplays } from "../../../lib/replays.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -14,7 +18,7 @@ export async function generateMetadata({ params }: { params: Promise<{ slug: str
 export default async function ChannelPage({ params }: { params: Promise<{ slug: string }> }) {
   const channel = await getPublicChannel((await params).slug);
   if (!channel) notFound();
-  const live = await publicLiveStatus(channel.id);
+  const [live, replays] = await Promise.all([publicLiveStatus(channel.id), listChannelReplays(channel.id)]);
   return (
     <div className="stack">
       <div className="card-head" style={{ marginBottom: 0 }}>
@@ -30,6 +34,25 @@ export default async function ChannelPage({ params }: { params: Promise<{ slug: 
             <p className="description" data-testid="channel-description">{channel.description}</p>
           ) : (
             <p className="muted">No description yet.</p>
+          )}
+          <h2>Replays</h2>
+          {replays.length === 0 ? (
+            <p className="muted" data-testid="no-replays">No replays yet. Past streams appear here.</p>
+          ) : (
+            <div className="grid" data-testid="replay-list">
+              {replays.map((r) => (
+                <Link key={r.id} href={`/c/${channel.slug}/replays/${r.id}`} className="card replay-card" style={{ color: "inherit", padding: ".75rem" }}>
+                  {r.hasPoster ? (
+                    // eslint-disable-next-line @next/next/no-img-element
+                    <img src={`/hls/live/${r.sessionId}/poster.jpg`} alt="" loading="lazy" />
+                  ) : (
+                    <div className="poster-missing small">Preparing…</div>
+                  )}
+                  <strong className="title-text" style={{ display: "block", marginTop: ".5rem" }}>{r.title}</strong>
+                  <span className="muted small">{formatDate(r.createdAt)} · {formatDuration(r.durationSeconds)}</span>
+                </Link>
+              ))}
+            </div>
           )}
         </div>
       </div>

@@ -30,6 +30,7 @@ export default async function ChannelSettingsPage({ params }: { params: Promise<
             description: channel.description,
             reconnectGraceMinutes: String(Math.round(channel.reconnectGraceSeconds / 60)),
             ladder: channel.ladder ?? "",
+            keepReplays: channel.keepReplays,
           }}
         />
       </div>

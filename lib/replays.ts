@@ -1,0 +1,142 @@
+// Replays: exactly one per ended live session, whatever the number of parts.
+// Built from the session's full segment lists (kept beside the live playlists),
+// so making one costs a pass over a JSON list: no media is touched.
+import { db } from "./db.ts";
+import { NotFoundError, ValidationError } from "./errors.ts";
+import { formatDate } from "./format.ts";
+import { LivePlaylists, liveKey } from "./hls/livePlaylists.ts";
+import { renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Segment } from "./hls/playlist.ts";
+import type { MediaStore } from "./media/store.ts";
+import { enqueueExport } from "./queue.ts";
+import { isUuid } from "./channels.ts";
+import { LIMITS } from "./limits.ts";
+
+export interface ReplayMarker {
+  /** Seconds into the replay. */
+  at: number;
+  gapSeconds: number;
+  label: string;
+}
+
+/** The replay's segments of one rendition: parts joined in order, slate left out. */
+export function replaySegments(pl: MediaPlaylist): Segment[] {
+  const out: Segment[] = [];
+  for (const s of pl.segments) {
+    if (s.slate) continue;
+    out.push({ ...s, discontinuity: out.length > 0 ? s.discontinuity : undefined });
+  }
+  return out;
+}
+
+/** A marker at each join: where the replay skips a stretch the publisher was gone. */
+export function gapMarkers(segments: Segment[], parts: { index: number; startedAt: Date; endedAt: Date | null }[]): ReplayMarker[] {
+  const markers: ReplayMarker[] = [];
+  const sorted = [...parts].sort((a, b) => a.index - b.index);
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const ended = sorted[i].endedAt;
+    if (!ended) continue;
+    const gapSeconds = Math.max(0, Math.round((sorted[i + 1].startedAt.getTime() - ended.getTime()) / 1000));
+    const at = segments.filter((s) => (s.part ?? 0) <= sorted[i].index).reduce((sum, s) => sum + s.duration, 0);
+    markers.push({ at: Math.round(at * 10) / 10, gapSeconds, label: `connection lost for ${gapSeconds} s` });
+  }
+  return markers;
+}
+
+/**
+ * Called once the session's playlists are closed. Writes the VOD playlists and the
+ * replay row (idempotent: a repeated call finds the same replay). When the channel
+ * keeps no replays, removes the session's media instead.
+ */
+export async function buildReplay(sessionId: string, store: MediaStore): Promise<string | null> {
+  const session = await db().liveSession.findUnique({ where: { id: sessionId }, include: { parts: true, channel: true, replay: true } });
+  if (!session || session.status !== "ended") return null;
+  if (session.replay) return session.replay.id;
+  if (!session.channel.keepReplays) {
+    await store.removePrefix(liveKey(sessionId));
+    return null;
+  }
+  const playlists = new LivePlaylists(store, sessionId, session.segmentSeconds);
+  const master = await playlists.readMaster();
+  if (!master) return null; // nothing was ever playable
+  let topSegments: Segment[] = [];
+  for (const [i, r] of master.renditions.entries()) {
+    const segments = replaySegments(await playlists.load(r.name));
+    if (i === 0) topSegments = segments;
+    const vod: MediaPlaylist = { version: 1, targetDuration: session.segmentSeconds, firstSequence: 0, segments, ended: true };
+    for (const s of segments) vod.targetDuration = Math.max(vod.targetDuration, Math.round(s.duration));
+    await store.writeTextAtomic(`${liveKey(sessionId)}/${r.name}/vod.m3u8`, renderMediaPlaylist(vod, { playlistType: "VOD" }));
+  }
+  if (topSegments.length === 0) return null;
+  await store.writeTextAtomic(`${liveKey(sessionId)}/vod.m3u8`, renderMasterPlaylist(master.renditions, (r) => `${r.name}/vod.m3u8`));
+  const duration = topSegments.reduce((sum, s) => sum + s.duration, 0);
+  const replay = await db().replay.upsert({
+    where: { sessionId },
+    update: {},
+    create: {
+      sessionId,
+      channelId: session.channelId,
+      title: `${session.channel.title} — ${formatDate(session.startedAt)}`.slice(0, LIMITS.titleMax),
+      durationSeconds: Math.round(duration * 100) / 100,
+      markers: gapMarkers(topSegments, session.parts) as object[],
+    },
+  });
+  await enqueueExport(replay.id);
+  return replay.id;
+}
+
+const replayListing = {
+  id: true,
+  sessionId: true,
+  title: true,
+  durationSeconds: true,
+  createdAt: true,
+  hasPoster: true,
+  exportStatus: true,
+  exportProgress: true,
+  markers: true,
+} as const;
+
+export async function listChannelReplays(channelId: string) {
+  return db().replay.findMany({ where: { channelId }, orderBy: { createdAt: "desc" }, take: 50, select: replayListing });
+}
+
+export async function getPublicReplay(replayId: string) {
+  if (!isUuid(replayId)) return null;
+  return db().replay.findUnique({
+    where: { id: replayId },
+    select: { ...replayListing, thumbnailCount: true, thumbnailSeconds: true, exportBytes: true, channel: { select: { slug: true, title: true } } },
+  });
+}
+
+async function ownedReplay(userId: string, replayId: string) {
+  if (!isUuid(replayId)) throw new NotFoundError("Replay not found");
+  const r = await db().replay.findFirst({ where: { id: replayId, channel: { ownerId: userId } } });
+  if (!r) throw new NotFoundError("Replay not found");
+  return r;
+}
+
+export async function listOwnerReplays(userId: string, channelId: string) {
+  const channel = await db().channel.findFirst({ where: { id: channelId, ownerId: userId }, select: { id: true } });
+  if (!channel) throw new NotFoundError("Channel not found");
+  return db().replay.findMany({
+    where: { channelId },
+    orderBy: { createdAt: "desc" },
+    take: 50,
+    select: { ...replayListing, exportError: true, exportBytes: true },
+  });
+}
+
+export async function renameReplay(userId: string, replayId: string, title: unknown) {
+  const t = typeof title === "string" ? title.trim() : "";
+  if (!t) throw new ValidationError({ title: "Title is required." });
+  if (t.length > LIMITS.titleMax) throw new ValidationError({ title: `Title must be at most ${LIMITS.titleMax} characters.` });
+  const r = await ownedReplay(userId, replayId);
+  return db().replay.update({ where: { id: r.id }, data: { title: t }, select: replayListing });
+}
+
+/** Deletes the replay and its files (segments, playlists, MP4, images). */
+export async function deleteReplay(userId: string, replayId: string, store: MediaStore): Promise<void> {
+  const r = await ownedReplay(userId, replayId);
+  await db().replay.delete({ where: { id: r.id } });
+  await store.removePrefix(liveKey(r.sessionId));
+}

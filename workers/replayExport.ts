@@ -1,0 +1,124 @@
+// A replay's single MP4, poster and preview thumbnails.
+//
+// Segments of the replay's top rendition are joined with a stream copy. Stretches
+// that a later, smaller part fed into that rendition (see aliasRenditions) are
+// re-encoded to the top rendition's size first — only those. The MP4 is written
+// under a temporary name and renamed when complete, so a crash mid-export never
+// leaves a half-written file where it is served; the retry starts over.
+import { spawn } from "node:child_process";
+import { rm, rename, writeFile, mkdir, readdir } from "node:fs/promises";
+import path from "node:path";
+import type { Job } from "bullmq";
+import { config } from "../lib/config.ts";
+import { db } from "../lib/db.ts";
+import { concatCopyArgs, normaliseStretchArgs, posterArgs, thumbnailArgs } from "../lib/ffmpeg/replayExport.ts";
+import { LivePlaylists, liveKey } from "../lib/hls/livePlaylists.ts";
+import { logger } from "../lib/log.ts";
+import type { MediaStore } from "../lib/media/store.ts";
+import type { ExportJob } from "../lib/queue.ts";
+import { replaySegments } from "../lib/replays.ts";
+
+const log = logger("worker");
+
+/** Runs ffmpeg; reports progress (0–1) from its -progress output when `duration` is given. */
+function ffmpeg(args: string[], duration?: number, onProgress?: (f: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(config.ffmpegPath, duration ? ["-progress", "pipe:1", "-nostats", ...args] : args, { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    p.stderr.on("data", (d) => (err = (err + d).slice(-1500)));
+    p.stdout.on("data", (d: Buffer) => {
+      const m = /out_time_us=(\d+)/.exec(d.toString());
+      if (m && duration && onProgress) onProgress(Math.min(1, Number(m[1]) / 1e6 / duration));
+    });
+    p.on("error", reject);
+    p.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${err.trim().split("\n").slice(-2).join(" | ")}`))));
+  });
+}
+
+export async function runReplayExport(job: Job<ExportJob>, store: MediaStore): Promise<string> {
+  const replay = await db().replay.findUnique({ where: { id: job.data.replayId }, include: { session: true } });
+  if (!replay) return "replay was deleted";
+  const sessionId = replay.sessionId;
+  const playlists = new LivePlaylists(store, sessionId, replay.session.segmentSeconds);
+  const master = await playlists.readMaster();
+  if (!master) return "no media";
+  const top = master.renditions[0];
+  const segments = replaySegments(await playlists.load(top.name));
+  const total = segments.reduce((s, x) => s + x.duration, 0);
+  await db().replay.update({ where: { id: replay.id }, data: { exportStatus: "running", exportProgress: 0, exportError: null } });
+
+  const root = await store.localDir(liveKey(sessionId));
+  const work = path.join(root, `.export-${job.id}`);
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  let lastSaved = 0;
+  let done = 0; // seconds finished in earlier stretches
+  const report = async (fraction: number) => {
+    if (Date.now() - lastSaved < 500 && fraction < 1) return;
+    lastSaved = Date.now();
+    await job.updateProgress(Math.round(fraction * 100));
+    await db().replay.update({ where: { id: replay.id }, data: { exportProgress: fraction } }).catch(() => {});
+  };
+  try {
+    // Stretches of consecutive segments that come from the same rendition directory.
+    const stretches: { from: string; files: string[]; seconds: number }[] = [];
+    for (const s of segments) {
+      const from = s.uri.startsWith("../") ? s.uri.split("/")[1] : top.name;
+      const file = path.join(root, top.name, s.uri);
+      const last = stretches.at(-1);
+      if (last && last.from === from) {
+        last.files.push(file);
+        last.seconds += s.duration;
+      } else stretches.push({ from, files: [file], seconds: s.duration });
+    }
+    const mp4Part = path.join(root, "replay.mp4.part");
+    if (stretches.every((st) => st.from === top.name)) {
+      const list = path.join(work, "all.txt");
+      await writeFile(list, stretches[0].files.map((f) => `file '${f}'`).join("\n"));
+      await ffmpeg(concatCopyArgs(list, mp4Part), total, (f) => void report(f));
+    } else {
+      // Normalise each stretch to an MPEG-TS of the top rendition's shape, then join.
+      const pieces: string[] = [];
+      for (const [i, st] of stretches.entries()) {
+        const list = path.join(work, `s${i}.txt`);
+        await writeFile(list, st.files.map((f) => `file '${f}'`).join("\n"));
+        const piece = path.join(work, `s${i}.ts`);
+        await ffmpeg(normaliseStretchArgs(list, piece, st.from === top.name ? null : top), st.seconds, (f) => void report((done + f * st.seconds) / total * 0.95));
+        done += st.seconds;
+        pieces.push(piece);
+      }
+      const list = path.join(work, "pieces.txt");
+      await writeFile(list, pieces.map((f) => `file '${f}'`).join("\n"));
+      await ffmpeg(concatCopyArgs(list, mp4Part), total, (f) => void report(0.95 + f * 0.05));
+    }
+    await rename(mp4Part, path.join(root, "replay.mp4"));
+    const bytes = (await store.size(`${liveKey(sessionId)}/replay.mp4`)) ?? 0;
+
+    // Poster (a frame a tenth of the way in) and a thumbnail every N seconds.
+    const mp4 = path.join(root, "replay.mp4");
+    await ffmpeg(posterArgs(mp4, Math.min(total * 0.1, 30), path.join(work, "poster.jpg")));
+    await rename(path.join(work, "poster.jpg"), path.join(root, "poster.jpg"));
+    const every = replay.thumbnailSeconds;
+    await mkdir(path.join(work, "thumbs"), { recursive: true });
+    await ffmpeg(thumbnailArgs(mp4, every, path.join(work, "thumbs")));
+    await rm(path.join(root, "thumbs"), { recursive: true, force: true });
+    await rename(path.join(work, "thumbs"), path.join(root, "thumbs"));
+    const thumbs = (await readdir(path.join(root, "thumbs"))).filter((f) => f.endsWith(".jpg")).length;
+
+    await db().replay.update({
+      where: { id: replay.id },
+      data: { exportStatus: "ready", exportProgress: 1, exportBytes: BigInt(bytes), hasPoster: true, thumbnailCount: thumbs },
+    });
+    log.info("replay exported", { replay: replay.id, seconds: Math.round(total), stretches: stretches.length, bytes });
+    return `exported ${Math.round(total)} s in ${stretches.length} stretch(es)`;
+  } catch (err) {
+    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    await db().replay.update({
+      where: { id: replay.id },
+      data: { exportStatus: last ? "failed" : "pending", exportError: String((err as Error).message).slice(0, 500) },
+    }).catch(() => {});
+    throw err;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
