@@ -104,7 +104,14 @@ export async function getPublicReplay(replayId: string) {
   if (!isUuid(replayId)) return null;
   return db().replay.findUnique({
     where: { id: replayId },
-    select: { ...replayListing, thumbnailCount: true, thumbnailSeconds: true, exportBytes: true, channel: { select: { slug: true, title: true } } },
+    select: {
+      ...replayListing,
+      thumbnailCount: true,
+      thumbnailSeconds: true,
+      exportBytes: true,
+      channel: { select: { slug: true, title: true } },
+      session: { select: { startedAt: true } },
+    },
   });
 }
 

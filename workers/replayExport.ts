@@ -72,6 +72,7 @@ export async function runReplayExport(job: Job<ExportJob>, store: MediaStore): P
       } else stretches.push({ from, files: [file], seconds: s.duration });
     }
     const mp4Part = path.join(root, "replay.mp4.part");
+    const mp4Started = Date.now();
     if (stretches.every((st) => st.from === top.name)) {
       const list = path.join(work, "all.txt");
       await writeFile(list, stretches[0].files.map((f) => `file '${f}'`).join("\n"));
@@ -92,6 +93,7 @@ export async function runReplayExport(job: Job<ExportJob>, store: MediaStore): P
       await ffmpeg(concatCopyArgs(list, mp4Part), total, (f) => void report(0.95 + f * 0.05));
     }
     await rename(mp4Part, path.join(root, "replay.mp4"));
+    const mp4Seconds = (Date.now() - mp4Started) / 1000;
     const bytes = (await store.size(`${liveKey(sessionId)}/replay.mp4`)) ?? 0;
 
     // Poster (a frame a tenth of the way in) and a thumbnail every N seconds.
@@ -110,7 +112,7 @@ export async function runReplayExport(job: Job<ExportJob>, store: MediaStore): P
       data: { exportStatus: "ready", exportProgress: 1, exportBytes: BigInt(bytes), hasPoster: true, thumbnailCount: thumbs },
     });
     log.info("replay exported", { replay: replay.id, seconds: Math.round(total), stretches: stretches.length, bytes });
-    return `exported ${Math.round(total)} s in ${stretches.length} stretch(es)`;
+    return JSON.stringify({ mediaSeconds: total, mp4Seconds, stretches: stretches.length, bytes });
   } catch (err) {
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     await db().replay.update({

@@ -9,7 +9,7 @@ interface Marker {
 }
 
 /** A replay in OvenPlayer, with its reconnect gaps marked on a timeline under the picture. */
-export function ReplayPlayer({ src, duration, markers, thumbs }: { src: string; duration: number; markers: Marker[]; thumbs: { at: number; url: string }[] }) {
+export function ReplayPlayer({ src, poster, duration, markers, thumbs }: { src: string; poster?: string; duration: number; markers: Marker[]; thumbs: { at: number; url: string }[] }) {
   const id = "rp-" + useId().replace(/[^a-zA-Z0-9]/g, "");
   const player = useRef<(OvenPlayerInstance & { seek(t: number): void; getPosition(): number }) | null>(null);
   const [position, setPosition] = useState(0);
@@ -18,7 +18,12 @@ export function ReplayPlayer({ src, duration, markers, thumbs }: { src: string; 
     let cancelled = false;
     loadPlayerScripts().then(() => {
       if (cancelled || !window.OvenPlayer) return;
-      player.current = window.OvenPlayer.create(id, { autoStart: false, mute: false, sources: [{ type: "hls", file: src, label: "Auto" }] }) as any;
+      player.current = window.OvenPlayer.create(id, {
+        autoStart: false,
+        mute: false,
+        ...(poster ? { image: poster } : {}),
+        sources: [{ type: "hls", file: src, label: "Auto" }],
+      }) as any;
       player.current!.on("time", (e) => setPosition(e?.position ?? 0));
     });
     return () => {
@@ -26,7 +31,7 @@ export function ReplayPlayer({ src, duration, markers, thumbs }: { src: string; 
       player.current?.remove();
       player.current = null;
     };
-  }, [id, src]);
+  }, [id, src, poster]);
 
   const seek = (t: number) => {
     player.current?.seek(t);

@@ -183,6 +183,22 @@ describe("reconnects", () => {
   });
 });
 
+describe("replays off", () => {
+  it("a channel that keeps no replays gets none, and its stream's media is deleted at the end", async () => {
+    const ch = await liveChannel();
+    const { updateChannel } = await import("../../lib/channels.ts");
+    const channel = await db().channel.findUniqueOrThrow({ where: { id: ch.channelId } });
+    await updateChannel(ch.owner.id, ch.channelId, { slug: channel.slug, title: channel.title, reconnectGraceMinutes: "0", keepReplays: "off" });
+    const pub = publish(ch.key);
+    const { sessionId } = await waitForLive(ch.slug);
+    await sleep(2500);
+    await pub.stop();
+    const { existsSync } = await import("node:fs");
+    await waitFor("the media to be removed", async () => !existsSync(mediaFile("live", sessionId)), 20_000, 200);
+    assert.equal(await db().replay.count({ where: { channelId: ch.channelId } }), 0);
+  });
+});
+
 describe("a smaller reconnect", () => {
   it("480p after 720p: the ladder follows the source, and the MP4 export re-encodes only that part, surviving a killed worker", async () => {
     const ch = await liveChannel({ graceMinutes: "1" });
@@ -235,5 +251,21 @@ describe("a smaller reconnect", () => {
     const res = await fetch(new URL(`/hls/live/${sessionId}/replay.mp4`, process.env.LH_TEST_BASE_URL), { headers: { range: "bytes=0-99" } });
     assert.equal(res.status, 206);
     assert.equal((await res.arrayBuffer()).byteLength, 100);
+
+    // The creator's dashboard: the replay, its MP4, renaming it.
+    const { ORIGIN } = await import("../support/env.ts");
+    const { page, context } = await newPage();
+    await context.addCookies([{ name: "lh_session", value: ch.owner.token, url: ORIGIN }]);
+    await page.goto("/dashboard");
+    const row = page.getByTestId("replay-row");
+    await row.getByText("Download MP4").waitFor({ timeout: 15_000 });
+    assert.match(await row.innerText(), /1 reconnect/);
+    await row.getByRole("button", { name: "Rename" }).click();
+    await row.getByLabel("Replay title").fill("Friday night, part two");
+    await row.getByRole("button", { name: "Save" }).click();
+    await row.getByTestId("replay-title").getByText("Friday night, part two").waitFor();
+    assert.equal((await db().replay.findUniqueOrThrow({ where: { id: replay.id } })).title, "Friday night, part two");
+    await screenshot(page, "dashboard-replays");
+    await context.close();
   });
 });

@@ -33,7 +33,7 @@ export default async function ReplayPage({ params }: Params) {
       <Link href={`/c/${replay.channel.slug}`} className="small">← {replay.channel.title}</Link>
       <h1 className="title-text" data-testid="replay-heading">{replay.title}</h1>
       <p className="muted small" style={{ margin: 0 }}>
-        Streamed {formatDate(replay.createdAt)} · {formatDuration(replay.durationSeconds)}
+        Streamed {formatDate(replay.session.startedAt)} · {formatDuration(replay.durationSeconds)}
         {replay.exportStatus === "ready" && (
           <>
             {" · "}
@@ -41,7 +41,7 @@ export default async function ReplayPage({ params }: Params) {
           </>
         )}
       </p>
-      <ReplayPlayer src={`${base}/vod.m3u8`} duration={replay.durationSeconds} markers={replay.markers as unknown as ReplayMarker[]} thumbs={thumbs} />
+      <ReplayPlayer src={`${base}/vod.m3u8`} poster={replay.hasPoster ? `${base}/poster.jpg` : undefined} duration={replay.durationSeconds} markers={replay.markers as unknown as ReplayMarker[]} thumbs={thumbs} />
     </div>
   );
 }

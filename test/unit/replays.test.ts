@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseRange } from "../../app/mediaHttp.ts";
+import { planRenditions, type SourceInfo } from "../../lib/ffmpeg/liveLadder.ts";
+import { concatCopyArgs, normaliseStretchArgs } from "../../lib/ffmpeg/replayExport.ts";
+import { slateCacheName, slateEncodeArgs, slateRetimeArgs } from "../../lib/ffmpeg/slate.ts";
+import type { Segment } from "../../lib/hls/playlist.ts";
+import { parseLadder } from "../../lib/ladder.ts";
+import { gapMarkers, replaySegments } from "../../lib/replays.ts";
+import { aliasRenditions, ladderWithinMaster } from "../../workers/liveTranscode.ts";
+
+const seg = (part: number, n: number, extra: Partial<Segment> = {}): Segment => ({ uri: `p${part}e1-${n}.ts`, duration: 2, part, ...extra });
+
+describe("replay stitching", () => {
+  const live: Segment[] = [
+    seg(0, 0), seg(0, 1), seg(0, 2),
+    { uri: "sx-0.ts", duration: 2, slate: true, discontinuity: true }, { uri: "sx-1.ts", duration: 2, slate: true },
+    seg(1, 0, { discontinuity: true }), seg(1, 1),
+    { uri: "sy-0.ts", duration: 2, slate: true, discontinuity: true },
+    seg(2, 0, { discontinuity: true }),
+  ];
+
+  it("joins the parts in order, leaves the slate out, keeps a discontinuity at each join", () => {
+    const out = replaySegments({ version: 1, targetDuration: 2, firstSequence: 0, segments: live, ended: true });
+    assert.deepEqual(out.map((s) => s.uri), ["p0e1-0.ts", "p0e1-1.ts", "p0e1-2.ts", "p1e1-0.ts", "p1e1-1.ts", "p2e1-0.ts"]);
+    assert.deepEqual(out.map((s) => Boolean(s.discontinuity)), [false, false, false, true, false, true]);
+  });
+
+  it("marks each gap at the replay time where it happened, with its length", () => {
+    const out = replaySegments({ version: 1, targetDuration: 2, firstSequence: 0, segments: live, ended: true });
+    const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const markers = gapMarkers(out, [
+      { index: 1, startedAt: t(50), endedAt: t(54) },
+      { index: 0, startedAt: t(0), endedAt: t(13) },
+      { index: 2, startedAt: t(91), endedAt: null },
+    ]);
+    assert.deepEqual(markers, [
+      { at: 6, gapSeconds: 37, label: "connection lost for 37 s" },
+      { at: 10, gapSeconds: 37, label: "connection lost for 37 s" },
+    ]);
+  });
+});
+
+describe("a later part within the session's master", () => {
+  const master = planRenditions({ width: 1280, height: 720, fps: 30, videoCodec: null, audioCodec: "mp4a.40.2" }, parseLadder("720p30@2500k|480p30@1200k|360p30@800k"));
+  const src480: SourceInfo = { width: 854, height: 480, fps: 30, videoCodec: null, audioCodec: "mp4a.40.2" };
+
+  it("encodes only the master's rungs that fit the new source, under the master's names", () => {
+    const ladder = ladderWithinMaster(master, src480);
+    assert.deepEqual(ladder.rungs.map((r) => r.name), ["480p30", "360p30"]);
+  });
+
+  it("feeds the taller renditions from the best rung it has, never upscaling", () => {
+    const encoded = planRenditions(src480, ladderWithinMaster(master, src480));
+    assert.deepEqual(Object.fromEntries(aliasRenditions(master, encoded)), { "480p30": ["720p30", "480p30"], "360p30": ["360p30"] });
+  });
+
+  it("still produces something for a source smaller than every rung", () => {
+    const tiny: SourceInfo = { ...src480, width: 426, height: 240 };
+    const ladder = ladderWithinMaster(master, tiny);
+    assert.deepEqual(ladder.rungs.map((r) => [r.name, r.height]), [["360p30", 240]]);
+    const encoded = planRenditions(tiny, ladder);
+    assert.deepEqual(Object.fromEntries(aliasRenditions(master, encoded)), { "360p30": ["720p30", "480p30", "360p30"] });
+  });
+});
+
+describe("slate and export commands", () => {
+  it("slate: one cached file per shape, re-timed by stream copy", () => {
+    const shape = { width: 1280, height: 720, fps: 30, seconds: 2, audio: true };
+    assert.equal(slateCacheName(shape), "slate-v1-1280x720-30-2s-a.ts");
+    const enc = slateEncodeArgs(shape, "/tmp/x.ts", null);
+    assert.ok(enc.includes("anullsrc=r=48000:cl=stereo"));
+    assert.equal(enc[enc.indexOf("-g") + 1], "60");
+    assert.ok(!enc.join(" ").includes("drawtext"), "no font: no text");
+    assert.ok(slateEncodeArgs(shape, "/tmp/x.ts", "/f.ttf").join(" ").includes("Be right back"));
+    const re = slateRetimeArgs("/c.ts", 6, "/o.ts");
+    assert.deepEqual(re.slice(re.indexOf("-c"), re.indexOf("-c") + 2), ["-c", "copy"]);
+    assert.equal(re[re.indexOf("-output_ts_offset") + 1], "6.000");
+  });
+
+  it("export: copy when the shape matches, re-encode to the replay's size when it does not", () => {
+    assert.ok(concatCopyArgs("/l.txt", "/o.mp4").includes("aac_adtstoasc"));
+    assert.deepEqual(normaliseStretchArgs("/l.txt", "/o.ts", null).slice(-5), ["-c", "copy", "-f", "mpegts", "/o.ts"]);
+    const top = planRenditions({ width: 1280, height: 720, fps: 30, videoCodec: null, audioCodec: "mp4a.40.2" }, parseLadder("720p30@2500k"))[0];
+    const re = normaliseStretchArgs("/l.txt", "/o.ts", top);
+    assert.match(re[re.indexOf("-vf") + 1], /^scale=1280:720/);
+    assert.equal(re[re.indexOf("-c:v") + 1], "libx264");
+  });
+});
+
+describe("HTTP ranges", () => {
+  it("parses single ranges and refuses impossible ones", () => {
+    assert.equal(parseRange(undefined, 100), null);
+    assert.deepEqual(parseRange("bytes=0-9", 100), { start: 0, end: 9 });
+    assert.deepEqual(parseRange("bytes=90-", 100), { start: 90, end: 99 });
+    assert.deepEqual(parseRange("bytes=-10", 100), { start: 90, end: 99 });
+    assert.deepEqual(parseRange("bytes=50-500", 100), { start: 50, end: 99 });
+    assert.equal(parseRange("bytes=100-", 100), "invalid");
+    assert.equal(parseRange("bytes=9-1", 100), "invalid");
+    assert.equal(parseRange("items=0-1", 100), "invalid");
+    assert.equal(parseRange("bytes=0-1,5-6", 100), null);
+  });
+});
