@@ -74,6 +74,14 @@ async function lockChannel(tx: any, channelId: string) {
   return rows[0] as { id: string; reconnect_grace_seconds: number; ladder: string | null };
 }
 
+/** The session, read again after its channel is locked (so its status cannot change under us). */
+async function lockedSession(tx: any, sessionId: string) {
+  const session = await tx.liveSession.findUnique({ where: { id: sessionId }, select: { channelId: true } });
+  if (!session) return null;
+  await lockChannel(tx, session.channelId);
+  return tx.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
+}
+
 export async function publisherConnected(input: {
   channelId: string;
   streamKeyId: string | null;
@@ -146,10 +154,8 @@ export async function publisherDropped(partId: string, at = new Date()): Promise
 /** The reconnect window of `partIndex` ran out (a delayed job calls this). */
 export async function graceExpired(sessionId: string, partIndex: number): Promise<LiveStatus | null> {
   const effect = await db().$transaction(async (tx) => {
-    const session = await tx.liveSession.findUnique({ where: { id: sessionId } });
-    if (!session) return null;
-    await lockChannel(tx, session.channelId);
-    const fresh = await tx.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
+    const fresh = await lockedSession(tx, sessionId);
+    if (!fresh) return null;
     const latest = await tx.livePart.findFirst({ where: { sessionId }, orderBy: { index: "desc" } });
     // A reconnect since this timer was set: the timer is stale.
     if (latest && latest.index !== partIndex) return null;
@@ -172,10 +178,8 @@ export async function endSessionByOwner(userId: string, sessionId: string): Prom
 
 export async function endSession(sessionId: string, reason: string): Promise<LiveStatus | null> {
   const effect = await db().$transaction(async (tx) => {
-    const session = await tx.liveSession.findUnique({ where: { id: sessionId } });
-    if (!session) return null;
-    await lockChannel(tx, session.channelId);
-    const fresh = await tx.liveSession.findUniqueOrThrow({ where: { id: sessionId } });
+    const fresh = await lockedSession(tx, sessionId);
+    if (!fresh) return null;
     const t = transition(fresh.status, { type: "endRequested" });
     if (!t) return null;
     const now = new Date();

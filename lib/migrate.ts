@@ -102,8 +102,8 @@ export async function migrate(
   }
 }
 
-/** Creates the database named in the URL if it does not exist (needs CREATEDB on the server). */
-export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+/** Runs `fn` on a connection to the server's `postgres` database, with the URL's database name checked. */
+async function withServer<T>(databaseUrl: string, fn: (client: pg.Client, name: string) => Promise<T>): Promise<T> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`Database name "${name}" must be letters, digits and _`);
@@ -111,25 +111,24 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
-    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (rowCount) return false;
-    await client.query(`CREATE DATABASE "${name}"`);
-    return true;
+    return await fn(client, name);
   } finally {
     await client.end();
   }
 }
 
-export async function dropDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`Database name "${name}" must be letters, digits and _`);
-  url.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
+/** Creates the database named in the URL if it does not exist (needs CREATEDB on the server). */
+export function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  return withServer(databaseUrl, async (client, name) => {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (rowCount) return false;
+    await client.query(`CREATE DATABASE "${name}"`);
+    return true;
+  });
+}
+
+export function dropDatabase(databaseUrl: string): Promise<void> {
+  return withServer(databaseUrl, async (client, name) => {
     await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  });
 }

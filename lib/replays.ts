@@ -57,7 +57,11 @@ export async function buildReplay(sessionId: string, store: MediaStore): Promise
   }
   const playlists = new LivePlaylists(store, sessionId, session.segmentSeconds);
   const master = await playlists.readMaster();
-  if (!master) return null; // nothing was ever playable
+  if (!master) {
+    // Ended before anything was playable: no replay, and no stray segments left behind.
+    await store.removePrefix(liveKey(sessionId));
+    return null;
+  }
   let topSegments: Segment[] = [];
   for (const [i, r] of master.renditions.entries()) {
     const segments = replaySegments(await playlists.load(r.name));
