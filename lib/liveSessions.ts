@@ -208,3 +208,36 @@ export async function currentSession(channelId: string) {
     include: { parts: { orderBy: { index: "desc" }, take: 1 } },
   });
 }
+
+/** How long a live part may go without an ingest heartbeat before it counts as dropped. */
+export const INGEST_SILENCE_SECONDS = 20;
+
+/**
+ * Recovers sessions whose events were lost: a publisher whose ingest process
+ * died (no clean disconnect ever reported), or a reconnect window whose expiry
+ * job never ran. Runs periodically in the workers; safe to run anywhere, any
+ * number of times.
+ */
+export async function sweepStaleSessions(now = new Date()): Promise<{ dropped: number; expired: number }> {
+  let dropped = 0;
+  let expired = 0;
+  const open = await db().liveSession.findMany({
+    where: { status: { not: "ended" } },
+    include: { parts: { orderBy: { index: "desc" }, take: 1 }, channel: { select: { reconnectGraceSeconds: true } } },
+  });
+  for (const s of open) {
+    const part = s.parts[0];
+    if (!part) continue;
+    if (s.status === "live" && !part.endedAt && now.getTime() - part.startedAt.getTime() > INGEST_SILENCE_SECONDS * 1000) {
+      // ingest refreshes this every 2 s while the publisher is connected
+      if (!(await redis().exists(`ingest-stats:${s.id}`))) {
+        await publisherDropped(part.id, now);
+        dropped++;
+      }
+    } else if (s.status === "reconnecting" && part.endedAt) {
+      const windowEnd = part.endedAt.getTime() + s.channel.reconnectGraceSeconds * 1000;
+      if (now.getTime() > windowEnd + 10_000 && (await graceExpired(s.id, part.index))) expired++;
+    }
+  }
+  return { dropped, expired };
+}

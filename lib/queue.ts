@@ -28,7 +28,8 @@ export interface ExportJob {
 
 export type ControlJob =
   | { kind: "grace-expired"; sessionId: string; partIndex: number }
-  | { kind: "finalize"; sessionId: string };
+  | { kind: "finalize"; sessionId: string }
+  | { kind: "sweep" };
 
 export function bullConnection(): ConnectionOptions {
   const url = new URL(config.redisUrl);
@@ -73,7 +74,12 @@ export async function enqueueTranscode(partId: string): Promise<void> {
   });
 }
 
-export async function enqueueControl(job: ControlJob, delayMs = 0): Promise<void> {
+/** Every worker declares the same scheduler; BullMQ keeps one. */
+export async function scheduleSweep(everyMs = 15_000): Promise<void> {
+  await queue(QUEUE.control).upsertJobScheduler("sweep-stale-sessions", { every: everyMs }, { name: "sweep", data: { kind: "sweep" } satisfies ControlJob });
+}
+
+export async function enqueueControl(job: Exclude<ControlJob, { kind: "sweep" }>, delayMs = 0): Promise<void> {
   const jobId = job.kind === "grace-expired" ? `grace-${job.sessionId}-${job.partIndex}` : `finalize-${job.sessionId}`;
   await queue(QUEUE.control).add(job.kind, job, {
     jobId,

@@ -3,10 +3,10 @@
 // Redis, PostgreSQL, ingest (INGEST_INTERNAL_URL) and the media directory.
 import { Worker } from "bullmq";
 import { config } from "../lib/config.ts";
-import { graceExpired } from "../lib/liveSessions.ts";
+import { graceExpired, sweepStaleSessions } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";
 import { mediaStore } from "../lib/media/store.ts";
-import { QUEUE, bullConnection, bullPrefix, type ControlJob, type ExportJob, type SlateJob, type TranscodeJob } from "../lib/queue.ts";
+import { QUEUE, bullConnection, bullPrefix, scheduleSweep, type ControlJob, type ExportJob, type SlateJob, type TranscodeJob } from "../lib/queue.ts";
 import { runReplayExport } from "./replayExport.ts";
 import { runSlate } from "./slate.ts";
 import { finalizeSession, runLiveTranscode, runningTranscodes } from "./liveTranscode.ts";
@@ -47,7 +47,11 @@ const controlWorker = new Worker<ControlJob>(
   QUEUE.control,
   async (job) => {
     if (job.data.kind === "grace-expired") await graceExpired(job.data.sessionId, job.data.partIndex);
-    else await finalizeSession(job.data.sessionId, store);
+    else if (job.data.kind === "finalize") await finalizeSession(job.data.sessionId, store);
+    else {
+      const swept = await sweepStaleSessions();
+      if (swept.dropped || swept.expired) log.warn("recovered stale live sessions", swept);
+    }
   },
   { connection: bullConnection(), prefix: bullPrefix(), concurrency: 8 },
 );
@@ -59,6 +63,7 @@ for (const w of [transcodeWorker, controlWorker, slateWorker, exportWorker]) {
   w.on("error", (err) => log.error("worker error", { queue: w.name, error: String(err) }));
 }
 transcodeWorker.on("ready", () => log.info("ready", { concurrency: config.workerConcurrency, pid: process.pid }));
+scheduleSweep().catch((err) => log.error("could not schedule the stale-session sweep", { error: String(err) }));
 
 async function stop() {
   // Running transcodes stop with us; another worker resumes them (with a higher epoch).
