@@ -82,6 +82,5 @@ export async function dashboardLiveStatus(userId: string, channelId: string): Pr
   if (ingest && ingest.videoCodec && !ingest.videoCodec.startsWith("avc1")) {
     warnings.push("Your encoder sends a video codec other than H.264; choose x264 or a hardware H.264 encoder in OBS.");
   }
-  const viewers = pub.sessionId ? await countViewer(pub.sessionId, null) : 0;
-  return { ...pub, viewers, ingest, segmentSeconds: session.segmentSeconds, warnings };
+  return { ...pub, viewers: pub.viewers ?? 0, ingest, segmentSeconds: session.segmentSeconds, warnings };
 }
