@@ -160,15 +160,17 @@ export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTransco
       for (const { t, segs } of batches) {
         for (const s of segs) {
           for (const target of fedFrom.get(t.r.name) ?? []) {
-            const pl = await playlists.load(target);
             const count = appendedTo.get(target) ?? 0;
-            await playlists.append(target, {
-              uri: target === t.r.name ? s.file : `../${t.r.name}/${s.file}`,
-              duration: s.end - s.start,
-              programDateTime: part.startedAt.getTime() + (s.start * 1000 - part.timelineOffsetMs),
-              discontinuity: count === 0 && pl.segments.length > 0 ? true : undefined,
-              part: part.index,
-            });
+            await playlists.append(
+              target,
+              {
+                uri: target === t.r.name ? s.file : `../${t.r.name}/${s.file}`,
+                duration: s.end - s.start,
+                programDateTime: part.startedAt.getTime() + (s.start * 1000 - part.timelineOffsetMs),
+                part: part.index,
+              },
+              { startsRun: count === 0 },
+            );
             appendedTo.set(target, count + 1);
           }
           t.appended++;

@@ -84,7 +84,7 @@ export async function runSlate(job: Job<SlateJob>, store: MediaStore): Promise<s
           const dir = await store.localDir(`${liveKey(sessionId)}/${r.name}`);
           const file = `s${stamp}-${String(n).padStart(6, "0")}.ts`;
           await run(config.ffmpegPath, slateRetimeArgs(sources.get(r.name)!, n * seconds, path.join(dir, file)));
-          await playlists.append(r.name, { uri: file, duration: seconds, programDateTime: pdt, discontinuity: n === 0 ? true : undefined, slate: true });
+          await playlists.append(r.name, { uri: file, duration: seconds, programDateTime: pdt, slate: true }, { startsRun: n === 0 });
         }
         await redis().set(flagKey, me, "EX", 15);
         return true;

@@ -41,9 +41,11 @@ export class LivePlaylists {
     await this.store.writeTextAtomic(this.key(rendition, "index.m3u8"), renderMediaPlaylist(pl, { window: config.hlsWindowSegments }));
   }
 
-  /** Caller holds the lock. */
-  async append(rendition: string, seg: Segment): Promise<MediaPlaylist> {
-    const pl = appendSegment(await this.load(rendition), seg);
+  /** Caller holds the lock. `startsRun`: the first segment of a new part, attempt or slate run,
+   * which follows the earlier segments across an EXT-X-DISCONTINUITY. */
+  async append(rendition: string, seg: Segment, { startsRun = false } = {}): Promise<MediaPlaylist> {
+    const current = await this.load(rendition);
+    const pl = appendSegment(current, startsRun && current.segments.length > 0 ? { ...seg, discontinuity: true } : seg);
     await this.save(rendition, pl);
     return pl;
   }

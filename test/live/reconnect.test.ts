@@ -5,10 +5,12 @@ import { after, describe, it } from "node:test";
 import { db } from "../../lib/db.ts";
 import { closeQueues } from "../../lib/queue.ts";
 import { closeBrowserAfter, newPage, screenshot } from "../support/browser.ts";
-import { closeConnectionsAfter } from "../support/env.ts";
-import { makeKey } from "../support/fixtures.ts";
+import { existsSync, readdirSync } from "node:fs";
+import { updateChannel } from "../../lib/channels.ts";
+import { ORIGIN, closeConnectionsAfter } from "../support/env.ts";
+import { makeKey, makeUser } from "../support/fixtures.ts";
 import {
-  endStream, ffprobe, getText, liveChannel, liveStatus, mediaFile, parseMaster, parseMedia, publish, rolePids, setGraceSeconds, waitFor, waitForLive,
+  endStream, ffmpegProcesses, ffprobe, getText, liveChannel, liveStatus, mediaFile, parseMaster, parseMedia, publish, rolePids, setGraceSeconds, waitFor, waitForLive,
 } from "../support/live.ts";
 
 closeConnectionsAfter();
@@ -145,7 +147,7 @@ describe("reconnects", () => {
       await replayOf(sessionId);
       // Ending twice is harmless; another user cannot end it.
       assert.equal((await endStream(ch.owner, sessionId)).status, 200);
-      const stranger = await (await import("../support/fixtures.ts")).makeUser("stranger");
+      const stranger = await makeUser("stranger");
       assert.equal((await endStream(stranger, sessionId)).status, 404);
       const again = publish(ch.key);
       try {
@@ -186,14 +188,12 @@ describe("reconnects", () => {
 describe("replays off", () => {
   it("a channel that keeps no replays gets none, and its stream's media is deleted at the end", async () => {
     const ch = await liveChannel();
-    const { updateChannel } = await import("../../lib/channels.ts");
     const channel = await db().channel.findUniqueOrThrow({ where: { id: ch.channelId } });
     await updateChannel(ch.owner.id, ch.channelId, { slug: channel.slug, title: channel.title, reconnectGraceMinutes: "0", keepReplays: "off" });
     const pub = publish(ch.key);
     const { sessionId } = await waitForLive(ch.slug);
     await sleep(2500);
     await pub.stop();
-    const { existsSync } = await import("node:fs");
     await waitFor("the media to be removed", async () => !existsSync(mediaFile("live", sessionId)), 20_000, 200);
     assert.equal(await db().replay.count({ where: { channelId: ch.channelId } }), 0);
   });
@@ -223,13 +223,12 @@ describe("a smaller reconnect", () => {
 
     // Kill the worker as soon as it is writing the MP4; the retry must still produce a correct file.
     const part = mediaFile("live", sessionId, "replay.mp4.part");
-    const { existsSync } = await import("node:fs");
     const work = await waitFor("the export to start", async () => {
-      const dirs = (await import("node:fs")).readdirSync(mediaFile("live", sessionId)).filter((d) => d.startsWith(".export-"));
+      const dirs = readdirSync(mediaFile("live", sessionId)).filter((d) => d.startsWith(".export-"));
       return dirs.length ? dirs : null;
     }, 20_000, 10);
     assert.ok(work.length);
-    const exporting = (await import("../support/live.ts")).ffmpegProcesses(sessionId);
+    const exporting = ffmpegProcesses(sessionId);
     for (const w of new Set(exporting.map((p) => p.ppid))) process.kill(w, "SIGKILL");
     for (const p of exporting) {
       try {
@@ -253,7 +252,6 @@ describe("a smaller reconnect", () => {
     assert.equal((await res.arrayBuffer()).byteLength, 100);
 
     // The creator's dashboard: the replay, its MP4, renaming it.
-    const { ORIGIN } = await import("../support/env.ts");
     const { page, context } = await newPage();
     await context.addCookies([{ name: "lh_session", value: ch.owner.token, url: ORIGIN }]);
     await page.goto("/dashboard");

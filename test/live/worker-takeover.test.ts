@@ -21,6 +21,14 @@ function watchFfmpeg(partId: string) {
   return { stop: () => clearInterval(timer), get max() { return max; }, pids };
 }
 
+/** The one ffmpeg transcoding a part, once it runs. */
+async function theFfmpegOf(partId: string) {
+  return waitFor("the ffmpeg of the part", async () => {
+    const p = ffmpegProcesses(partId);
+    return p.length === 1 ? p[0] : null;
+  });
+}
+
 async function segmentsOf(url: string) {
   return parseMedia(await getText(url));
 }
@@ -33,10 +41,7 @@ describe("transcode takeover", () => {
       const live = await waitForLive(ch.slug);
       const part = await db().livePart.findFirstOrThrow({ where: { sessionId: live.sessionId } });
       const playlist = live.hlsUrl.replace("master.m3u8", "480p30/index.m3u8");
-      const [first] = await waitFor("the ffmpeg of the part", async () => {
-        const p = ffmpegProcesses(part.id);
-        return p.length === 1 ? p : null;
-      });
+      const first = await theFfmpegOf(part.id);
       const watch = watchFfmpeg(part.id);
       const killedAt = Date.now();
       process.kill(first.ppid, "SIGKILL"); // the worker process that runs it
@@ -72,10 +77,7 @@ describe("transcode takeover", () => {
     try {
       const live = await waitForLive(ch.slug);
       const part = await db().livePart.findFirstOrThrow({ where: { sessionId: live.sessionId } });
-      const [first] = await waitFor("ffmpeg", async () => {
-        const p = ffmpegProcesses(part.id);
-        return p.length === 1 ? p : null;
-      });
+      const first = await theFfmpegOf(part.id);
       process.kill(first.pid, "SIGKILL");
       const job = await waitFor("the failed attempt to be recorded", async () => {
         const j = await queue(QUEUE.transcode).getJob(`transcode-${part.id}`);
