@@ -3,11 +3,15 @@
 // query: authorization lives here, not in a middleware or a page.
 import { db, isUniqueViolation } from "./db.ts";
 import { LimitError, NotFoundError, ValidationError } from "./errors.ts";
+import { logger } from "./log.ts";
+import { enqueueChat } from "./queue.ts";
 import { generateStreamKey } from "./streamKeys.ts";
 import { channelSchema, fieldErrors, streamKeyLabelSchema, type ChannelInput } from "./validation.ts";
 
 export const MAX_CHANNELS_PER_USER = 20;
 export const MAX_ACTIVE_KEYS_PER_CHANNEL = 10;
+
+const log = logger("channels");
 
 const keyListing = { id: true, label: true, hint: true, createdAt: true, lastUsedAt: true } as const;
 
@@ -44,7 +48,17 @@ export async function createChannel(userId: string, input: ChannelFormInput) {
   if (count >= MAX_CHANNELS_PER_USER) {
     throw new ValidationError({ "": `You can have at most ${MAX_CHANNELS_PER_USER} channels.` });
   }
-  return db().channel.create({ data: { ...data, ownerId: userId } }).catch(slugTaken);
+  const channel = await db().channel.create({ data: { ...data, ownerId: userId } }).catch(slugTaken);
+  await syncChatRoom(channel.id);
+  return channel;
+}
+
+/**
+ * The appservice creates the room (or renames it) when it takes the job; if it
+ * is down, the job waits, and the channel works meanwhile without chat.
+ */
+async function syncChatRoom(channelId: string): Promise<void> {
+  await enqueueChat({ kind: "sync-room", channelId }).catch((err) => log.warn("could not queue the chat room sync", { channelId, error: String(err) }));
 }
 
 export async function getOwnedChannel(userId: string, channelId: string) {
@@ -61,13 +75,20 @@ export async function updateChannel(userId: string, channelId: string, input: Ch
     .channel.updateMany({ where: { id: channelId, ownerId: userId }, data })
     .catch(slugTaken);
   if (count === 0) throw new NotFoundError("Channel not found");
+  await syncChatRoom(channelId);
   return getOwnedChannel(userId, channelId);
 }
 
 export async function deleteChannel(userId: string, channelId: string): Promise<void> {
   if (!isUuid(channelId)) throw new NotFoundError("Channel not found");
+  const channel = await db().channel.findFirst({ where: { id: channelId, ownerId: userId }, select: { matrixRoomId: true, title: true } });
   const { count } = await db().channel.deleteMany({ where: { id: channelId, ownerId: userId } });
   if (count === 0) throw new NotFoundError("Channel not found");
+  if (channel?.matrixRoomId) {
+    await enqueueChat({ kind: "close-room", roomId: channel.matrixRoomId, title: channel.title }).catch((err) =>
+      log.warn("could not queue closing the chat room", { channelId, error: String(err) }),
+    );
+  }
 }
 
 export async function listChannelsWithKeys(userId: string) {

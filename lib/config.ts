@@ -118,4 +118,34 @@ export const config = {
   get transcodeLadder() {
     return str("TRANSCODE_LADDER", "1080p30@6000k|720p30@2500k|480p30@1200k|360p30@800k");
   },
+  /** Homeserver client-server API as the appservice and web reach it. */
+  get matrixHomeserverUrl() {
+    return str("MATRIX_HOMESERVER_URL", "http://127.0.0.1:8008");
+  },
+  /** Homeserver URL handed to browsers (chat widget). Empty: same as MATRIX_HOMESERVER_URL. */
+  get matrixPublicUrl() {
+    return str("MATRIX_PUBLIC_URL", "");
+  },
+  /** The homeserver's server_name: the part after ':' in @user:server and #alias:server. */
+  get matrixServerName() {
+    return str("MATRIX_SERVER_NAME", "localhost");
+  },
+  /** Appservice registration file; generated on first start when missing, then given to the homeserver. */
+  get matrixRegistrationFile() {
+    return str("MATRIX_REGISTRATION_FILE", ".livehouse/matrix/livehouse-appservice.yaml");
+  },
+  /** Prefix of the appservice's exclusive user and alias namespaces. */
+  get matrixNamespacePrefix() {
+    return str("MATRIX_NAMESPACE_PREFIX", "_lh_");
+  },
+  get appserviceBind() {
+    return str("APPSERVICE_BIND", "127.0.0.1");
+  },
+  get appservicePort() {
+    return int("APPSERVICE_PORT", 9009);
+  },
+  /** How the homeserver and the web role reach the appservice. */
+  get appserviceUrl() {
+    return str("APPSERVICE_URL", `http://127.0.0.1:${int("APPSERVICE_PORT", 9009)}`);
+  },
 };

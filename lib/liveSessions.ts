@@ -6,7 +6,8 @@ import { config } from "./config.ts";
 import { db } from "./db.ts";
 import { NotFoundError } from "./errors.ts";
 import { parseLadder, formatLadder } from "./ladder.ts";
-import { enqueueControl, enqueueSlate, enqueueTranscode } from "./queue.ts";
+import { logger } from "./log.ts";
+import { enqueueChat, enqueueControl, enqueueSlate, enqueueTranscode, type ChatJob } from "./queue.ts";
 import { redis } from "./redis.ts";
 
 export type LiveStatus = "live" | "reconnecting" | "ended";
@@ -65,7 +66,11 @@ export interface ConnectedPart {
   partId: string;
   partIndex: number;
   newSession: boolean;
+  /** The session was reconnecting and goes on with this part. */
+  resumed: boolean;
 }
+
+const log = logger("live");
 
 /** Serialises all transitions of one channel: row lock on the channel. */
 async function lockChannel(tx: any, channelId: string) {
@@ -121,9 +126,12 @@ export async function publisherConnected(input: {
         ...input.media,
       },
     });
-    return { sessionId, partId: part.id, partIndex: part.index, newSession: Boolean(t.newSession) };
+    return { sessionId, partId: part.id, partIndex: part.index, newSession: Boolean(t.newSession), resumed: open?.status === "reconnecting" };
   });
   await enqueueTranscode(result.partId);
+  if (result.newSession || result.resumed) {
+    await chatNotice({ kind: "notice", channelId: input.channelId, notice: result.newSession ? "live" : "resumed", ref: `${result.sessionId}-${result.partIndex}` });
+  }
   return result;
 }
 
@@ -192,7 +200,16 @@ export async function endSession(sessionId: string, reason: string): Promise<Liv
   return effect.status;
 }
 
+/** Chat is a side show: a Redis hiccup here must not fail a state change that already committed. */
+async function chatNotice(job: Extract<ChatJob, { kind: "notice" }>): Promise<void> {
+  await enqueueChat(job).catch((err) => log.warn("could not queue a chat notice", { notice: job.notice, error: String(err) }));
+}
+
 async function applyEffects(sessionId: string, t: Transition, partIndex: number): Promise<void> {
+  if (t.status === "reconnecting" || t.status === "ended") {
+    const s = await db().liveSession.findUnique({ where: { id: sessionId }, select: { channelId: true } });
+    if (s) await chatNotice({ kind: "notice", channelId: s.channelId, notice: t.status, ref: `${sessionId}-${partIndex}` });
+  }
   if (t.scheduleExpiry) {
     await enqueueControl({ kind: "grace-expired", sessionId, partIndex }, t.scheduleExpiry * 1000);
     await enqueueSlate({ sessionId, partIndex });

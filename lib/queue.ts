@@ -11,6 +11,8 @@ export const QUEUE = {
   slate: "live-slate",
   /** Builds the single MP4, poster and thumbnails of a replay. */
   export: "replay-export",
+  /** Work for the Matrix appservice: create/sync a channel's room, post notices. */
+  chat: "chat",
 } as const;
 
 export interface TranscodeJob {
@@ -25,6 +27,14 @@ export interface SlateJob {
 export interface ExportJob {
   replayId: string;
 }
+
+export type ChatNoticeKind = "live" | "reconnecting" | "resumed" | "ended" | "replay-ready";
+
+export type ChatJob =
+  | { kind: "sync-room"; channelId: string }
+  | { kind: "close-room"; roomId: string; title: string }
+  /** `ref` names the occasion (session, part or replay), so a retried producer posts one notice. */
+  | { kind: "notice"; channelId: string; notice: ChatNoticeKind; ref: string; replayId?: string };
 
 export type ControlJob =
   | { kind: "grace-expired"; sessionId: string; partIndex: number }
@@ -106,5 +116,22 @@ export async function enqueueExport(replayId: string): Promise<void> {
     attempts: 5,
     backoff: { type: "exponential", delay: 2000 },
     ...longJob,
+  });
+}
+
+/** Chat jobs are small and idempotent; the appservice retries until the homeserver takes them. */
+export async function enqueueChat(job: ChatJob): Promise<void> {
+  const jobId =
+    job.kind === "sync-room"
+      ? undefined // each change of the channel syncs again
+      : job.kind === "notice"
+        ? `notice-${job.channelId}-${job.notice}-${job.ref}`
+        : `close-${job.roomId}`;
+  await queue(QUEUE.chat).add(job.kind, job, {
+    jobId,
+    attempts: 30,
+    backoff: { type: "exponential", delay: 1000 },
+    removeOnComplete: { age: 3600 },
+    removeOnFail: { age: 7 * 86400 },
   });
 }

@@ -7,7 +7,7 @@ import { formatDate } from "./format.ts";
 import { LivePlaylists, liveKey } from "./hls/livePlaylists.ts";
 import { renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Segment } from "./hls/playlist.ts";
 import type { MediaStore } from "./media/store.ts";
-import { enqueueExport } from "./queue.ts";
+import { enqueueChat, enqueueExport } from "./queue.ts";
 import { isUuid } from "./channels.ts";
 import { LIMITS } from "./limits.ts";
 
@@ -85,6 +85,7 @@ export async function buildReplay(sessionId: string, store: MediaStore): Promise
     },
   });
   await enqueueExport(replay.id);
+  await enqueueChat({ kind: "notice", channelId: session.channelId, notice: "replay-ready", ref: replay.id, replayId: replay.id });
   return replay.id;
 }
 

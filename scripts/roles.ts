@@ -14,7 +14,8 @@ export interface Role {
 export const WEB: Role = { name: "web", entry: "app/server.ts" };
 export const INGEST: Role = { name: "ingest", entry: "ingest/server.ts" };
 export const WORKER: Role = { name: "worker", entry: "workers/main.ts" };
-export const ROLES: Role[] = [WEB, INGEST, WORKER];
+export const APPSERVICE: Role = { name: "appservice", entry: "appservice/main.ts" };
+export const ROLES: Role[] = [WEB, INGEST, WORKER, APPSERVICE];
 
 export interface SupervisedRole {
   role: Role;
@@ -44,7 +45,7 @@ export function startRole(role: Role, opts: RoleOptions): SupervisedRole {
       env: { ...opts.env, NODE_ENV: opts.env.NODE_ENV ?? "production", LIVEHOUSE_ROLE_LABEL: label },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const prefix = `${label.padEnd(7)}| `;
+    const prefix = `${label.padEnd(10)}| `;
     for (const stream of [child.stdout!, child.stderr!]) {
       let buf = "";
       stream.on("data", (chunk: Buffer) => {

@@ -10,7 +10,9 @@ import { Redis } from "ioredis";
 import { config } from "../lib/config.ts";
 import { dropDatabase, ensureDatabase, migrate } from "../lib/migrate.ts";
 import { buildWebIfNeeded } from "./build.ts";
-import { INGEST, WEB, WORKER, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
+import { startLivehouseHomeserver } from "./homeserver.ts";
+import { APPSERVICE, INGEST, WEB, WORKER, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
+import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
 import { ensureChromium, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -28,6 +30,7 @@ export function freePort(): Promise<number> {
 
 export interface Stack {
   env: NodeJS.ProcessEnv;
+  homeserver: SynapseInstance;
   baseUrl: string;
   roles: SupervisedRole[];
   stop(): Promise<void>;
@@ -38,6 +41,7 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
   await ensureRedis(config.redisUrl);
   const chromium = ensureChromium();
   ensureFfmpeg();
+  ensureSynapseRoot();
   const runId = `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const dbUrl = new URL(config.databaseUrl);
   dbUrl.pathname = `/livehouse_${opts.name}_${runId}`;
@@ -50,6 +54,7 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
   buildWebIfNeeded();
 
   const [port, rtmpPort] = [await freePort(), await freePort()];
+  const [hsClientPort, hsFederationPort, appservicePort] = [await freePort(), await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -69,25 +74,49 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
     HLS_SEGMENT_SECONDS: String(opts.segmentSeconds ?? 1),
     WORKER_CONCURRENCY: "2",
     LH_TEST_LOG_DIR: opts.logDir,
+    MATRIX_HOMESERVER_URL: `http://127.0.0.1:${hsClientPort}`,
+    MATRIX_PUBLIC_URL: "",
+    MATRIX_SERVER_NAME: `localhost:${hsFederationPort}`,
+    MATRIX_REGISTRATION_FILE: path.join(mediaDir, "..", `${path.basename(mediaDir)}-matrix`, "appservice.yaml"),
+    APPSERVICE_BIND: "127.0.0.1",
+    APPSERVICE_PORT: String(appservicePort),
+    APPSERVICE_URL: `http://127.0.0.1:${appservicePort}`,
   };
+  // The registration is generated from this process's configuration.
+  for (const k of ["MATRIX_HOMESERVER_URL", "MATRIX_SERVER_NAME", "MATRIX_REGISTRATION_FILE", "APPSERVICE_PORT", "APPSERVICE_URL"]) process.env[k] = env[k];
+  const matrixDir = path.dirname(env.MATRIX_REGISTRATION_FILE!);
+  const homeserver = await startLivehouseHomeserver({
+    name: `lh-${opts.name}-${runId}`,
+    dataDir: path.join(matrixDir, "synapse"),
+    logFile: path.join(opts.logDir, "synapse.log"),
+    clientPort: hsClientPort,
+    federationPort: hsFederationPort,
+    profile: "test",
+  });
+  env.LH_TEST_MATRIX_SHARED_SECRET = homeserver.registrationSharedSecret;
   const log = (name: string) => path.join(opts.logDir, `${name}.log`);
   const roles = [
     startRole(WEB, { env, logFile: log("web"), restart: true }),
     startRole(INGEST, { env, logFile: log("ingest"), restart: true }),
+    startRole(APPSERVICE, { env, logFile: log("appservice"), restart: true }),
   ];
   // Two workers by default, so a test can kill one and watch the other take over.
   for (let i = 1; i <= (opts.workers ?? 2); i++) roles.push(startRole(WORKER, { env, label: `worker${i}`, logFile: log(`worker${i}`), restart: true }));
   await waitForHttp(`${baseUrl}/api/health`);
   await waitForPort("127.0.0.1", rtmpPort);
+  await waitForHttp(`${env.APPSERVICE_URL}/_livehouse/v1/health`);
 
   return {
     env,
+    homeserver,
     baseUrl,
     roles,
     async stop() {
       for (const r of roles) r.stop();
       await new Promise((r) => setTimeout(r, 1500));
+      await homeserver.stop();
       rmSync(mediaDir, { recursive: true, force: true });
+      rmSync(matrixDir, { recursive: true, force: true });
       await dropDatabase(databaseUrl).catch((e) => say(`could not drop ${dbUrl.pathname}: ${e.message}`));
       const r = new Redis(config.redisUrl);
       const keys = await r.keys(`${redisPrefix}*`);

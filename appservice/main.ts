@@ -1,0 +1,129 @@
+// The appservice role (`npm run appservice`): Livehouse's Matrix appservice,
+// built on matrix-appservice-bridge. Exactly one runs per homeserver: the
+// homeserver pushes room events to it (APPSERVICE_URL), it owns the channel
+// rooms, the virtual users and the bot, and it takes chat jobs from BullMQ.
+import { Worker } from "bullmq";
+import type { Express } from "express";
+import { AppServiceRegistration, Bridge, Logger } from "matrix-appservice-bridge";
+import { db } from "../lib/db.ts";
+import { config } from "../lib/config.ts";
+import { chatChannel, chatChannelBySlug } from "../lib/chat/store.ts";
+import { logger } from "../lib/log.ts";
+import { slugFromAlias } from "../lib/matrix/ids.ts";
+import { ensureRegistrationFile } from "../lib/matrix/registration.ts";
+import { QUEUE, bullConnection, bullPrefix, type ChatJob } from "../lib/queue.ts";
+import { HomeserverAppService, asAppService } from "./hsAppService.ts";
+import { installInternalApi } from "./internalApi.ts";
+import { Moderation } from "./moderation.ts";
+import { noticeText } from "./notices.ts";
+import { RoomKeeper } from "./rooms.ts";
+import { RoomRules } from "./roomRules.ts";
+import { VirtualUsers } from "./virtualUsers.ts";
+
+const log = logger("appservice");
+// The bridge logs every HTTP line at info; our own log lines say what matters.
+Logger.configure({ console: "warn" });
+
+const registration = ensureRegistrationFile();
+let rooms: RoomKeeper | undefined;
+
+const bridge = new Bridge({
+  homeserverUrl: config.matrixHomeserverUrl,
+  domain: config.matrixServerName,
+  registration: AppServiceRegistration.fromObject(registration),
+  disableStores: true,
+  disableContext: true,
+  controller: {
+    // Events are handled by RoomRules from the transaction itself (see hsAppService.ts).
+    onEvent: () => {},
+    // Someone asked for #<prefix><slug>:<server> (e.g. joining from Element): provision on demand.
+    onAliasQuery: async (alias) => {
+      const slug = slugFromAlias(alias);
+      const channel = slug ? await chatChannelBySlug(slug) : null;
+      if (!channel || !rooms || rooms.isSyncing(channel.id)) return null;
+      const roomId = await rooms.sync(channel.id);
+      return roomId ? { roomId } : null;
+    },
+  },
+});
+
+await bridge.initialise();
+const botIntent = bridge.getIntent();
+const bot = botIntent.matrixClient;
+rooms = new RoomKeeper(bot);
+const rules = new RoomRules(bot);
+const moderation = new Moderation(bot, rooms, () => rules.invalidate());
+const users = new VirtualUsers(bridge, registration.as_token);
+
+const appService = new HomeserverAppService(registration.hs_token, (events) => rules.process(events));
+installInternalApi(appService.expressApp as Express, { rooms, moderation, users });
+appService.installErrorHandler();
+await bridge.listen(config.appservicePort, config.appserviceBind, 50, asAppService(appService));
+log.info("listening", { bind: config.appserviceBind, port: config.appservicePort, homeserver: config.matrixHomeserverUrl, serverName: config.matrixServerName });
+
+// The homeserver may start after us; keep trying until the bot exists.
+for (let attempt = 1; ; attempt++) {
+  try {
+    await botIntent.ensureRegistered();
+    break;
+  } catch (err) {
+    if (attempt % 10 === 1) log.warn("homeserver not ready yet", { error: String(err) });
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+// Synapse 1.160 cannot set a profile field of the appservice's sender when it
+// has no profile row yet (500 in set_profile_field); the name is cosmetic.
+await botIntent.setDisplayName("Livehouse").catch((err) => log.warn("could not set the bot's display name", { error: String(err) }));
+
+const chatWorker = new Worker<ChatJob>(
+  QUEUE.chat,
+  async (job) => {
+    const data = job.data;
+    if (data.kind === "sync-room") {
+      await rooms!.sync(data.channelId);
+      rules.invalidate();
+    } else if (data.kind === "close-room") {
+      await rooms!.close(data.roomId, data.title);
+    } else {
+      const channel = await chatChannel(data.channelId);
+      if (!channel) return;
+      const roomId = channel.matrixRoomId ?? (await rooms!.sync(channel.id));
+      if (!roomId) return;
+      const grace = await db().channel.findUnique({ where: { id: channel.id }, select: { reconnectGraceSeconds: true } });
+      await bot.sendNotice(roomId, noticeText(data.notice, { ...channel, reconnectGraceSeconds: grace?.reconnectGraceSeconds }, data.replayId));
+    }
+  },
+  { connection: bullConnection(), prefix: bullPrefix(), concurrency: 4 },
+);
+chatWorker.on("failed", (job, err) => log.warn("chat job failed; it will be retried", { kind: job?.data.kind, attempt: job?.attemptsMade, error: err.message.slice(0, 300) }));
+chatWorker.on("error", (err) => log.error("chat worker error", { error: String(err) }));
+
+// Channels made while the appservice was away get their room now.
+const roomless = await db().channel.findMany({ where: { matrixRoomId: null }, select: { id: true } });
+for (const c of roomless) await rooms.sync(c.id).catch((err) => log.warn("could not create a chat room", { channelId: c.id, error: String(err) }));
+
+let lifting = false;
+const timeoutTimer = setInterval(async () => {
+  if (lifting) return;
+  lifting = true;
+  try {
+    const n = await moderation.liftExpiredTimeouts();
+    if (n) rules.invalidate();
+  } catch (err) {
+    log.error("could not lift timeouts", { error: String(err) });
+  } finally {
+    lifting = false;
+  }
+}, 1000);
+
+log.info("ready", { pid: process.pid, rooms: roomless.length ? `created ${roomless.length}` : "all present" });
+
+async function stop() {
+  clearInterval(timeoutTimer);
+  await chatWorker.close().catch(() => {});
+  await bridge.close().catch(() => {});
+  process.exit(0);
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

@@ -1,0 +1,130 @@
+// Chat state in PostgreSQL: which room belongs to which channel, who moderates
+// it, who is banned or timed out, and which homeserver transactions are done.
+import { db } from "../db.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
+import { isUuid } from "../channels.ts";
+import { virtualUserId } from "../matrix/ids.ts";
+import { chatSettingsSchema } from "./rules.ts";
+
+const roomFields = {
+  id: true,
+  slug: true,
+  title: true,
+  description: true,
+  ownerId: true,
+  matrixRoomId: true,
+  chatSlowModeSeconds: true,
+  chatWordFilter: true,
+} as const;
+
+export type ChatChannel = NonNullable<Awaited<ReturnType<typeof chatChannel>>>;
+
+export function chatChannel(channelId: string) {
+  if (!isUuid(channelId)) return Promise.resolve(null);
+  return db().channel.findUnique({ where: { id: channelId }, select: roomFields });
+}
+
+export function chatChannelBySlug(slug: string) {
+  return db().channel.findUnique({ where: { slug }, select: roomFields });
+}
+
+export function chatChannelByRoom(roomId: string) {
+  return db().channel.findUnique({ where: { matrixRoomId: roomId }, select: roomFields });
+}
+
+export async function setChannelRoom(channelId: string, roomId: string): Promise<void> {
+  await db().channel.update({ where: { id: channelId }, data: { matrixRoomId: roomId } });
+}
+
+export async function moderatorIds(channelId: string): Promise<string[]> {
+  const rows = await db().chatModerator.findMany({ where: { channelId }, select: { matrixUserId: true }, orderBy: { grantedAt: "asc" } });
+  return rows.map((r) => r.matrixUserId);
+}
+
+/** The channel owner, or a Livehouse user whose virtual Matrix user was made moderator. */
+export async function canModerate(livehouseUserId: string, channelId: string): Promise<boolean> {
+  if (!isUuid(channelId)) return false;
+  const channel = await db().channel.findFirst({
+    where: {
+      id: channelId,
+      OR: [{ ownerId: livehouseUserId }, { chatModerators: { some: { matrixUserId: virtualUserId(livehouseUserId) } } }],
+    },
+    select: { id: true },
+  });
+  return channel !== null;
+}
+
+export async function setModerator(channelId: string, matrixUserId: string, grant: boolean): Promise<void> {
+  if (grant) {
+    await db().chatModerator.upsert({ where: { channelId_matrixUserId: { channelId, matrixUserId } }, update: {}, create: { channelId, matrixUserId } });
+  } else {
+    await db().chatModerator.deleteMany({ where: { channelId, matrixUserId } });
+  }
+}
+
+export async function recordBan(channelId: string, matrixUserId: string, reason: string, until: Date | null): Promise<void> {
+  await db().chatBan.upsert({
+    where: { channelId_matrixUserId: { channelId, matrixUserId } },
+    update: { reason, until, createdAt: new Date() },
+    create: { channelId, matrixUserId, reason, until },
+  });
+}
+
+export async function forgetBan(channelId: string, matrixUserId: string): Promise<void> {
+  await db().chatBan.deleteMany({ where: { channelId, matrixUserId } });
+}
+
+export function expiredTimeouts(now = new Date()) {
+  return db().chatBan.findMany({
+    where: { until: { lte: now } },
+    select: { channelId: true, matrixUserId: true, channel: { select: { matrixRoomId: true } } },
+    take: 100,
+  });
+}
+
+/** Owner's view of the room's moderation state. */
+export async function chatModerationState(userId: string, channelId: string) {
+  if (!isUuid(channelId)) throw new NotFoundError("Channel not found");
+  const channel = await db().channel.findFirst({
+    where: { id: channelId, ownerId: userId },
+    select: {
+      matrixRoomId: true,
+      slug: true,
+      chatSlowModeSeconds: true,
+      chatWordFilter: true,
+      chatMessageCount: true,
+      chatModerators: { select: { matrixUserId: true, grantedAt: true }, orderBy: { grantedAt: "asc" } },
+      chatBans: { select: { matrixUserId: true, reason: true, until: true, createdAt: true }, orderBy: { createdAt: "desc" } },
+    },
+  });
+  if (!channel) throw new NotFoundError("Channel not found");
+  return channel;
+}
+
+export async function updateChatSettings(userId: string, channelId: string, input: unknown) {
+  const parsed = chatSettingsSchema.safeParse(input);
+  if (!parsed.success) {
+    const fields: Record<string, string> = {};
+    for (const issue of parsed.error.issues) fields[String(issue.path[0] ?? "")] ??= issue.message;
+    throw new ValidationError(fields);
+  }
+  if (!isUuid(channelId)) throw new NotFoundError("Channel not found");
+  const { count } = await db().channel.updateMany({
+    where: { id: channelId, ownerId: userId },
+    data: { chatSlowModeSeconds: parsed.data.slowModeSeconds, chatWordFilter: parsed.data.wordFilter },
+  });
+  if (count === 0) throw new NotFoundError("Channel not found");
+  return parsed.data;
+}
+
+export async function transactionProcessed(txnId: string): Promise<boolean> {
+  return (await db().matrixTransaction.findUnique({ where: { txnId }, select: { txnId: true } })) !== null;
+}
+
+export async function recordTransaction(txnId: string, eventCount: number): Promise<void> {
+  await db().matrixTransaction.upsert({ where: { txnId }, update: {}, create: { txnId, eventCount } });
+}
+
+export async function countMessages(channelId: string, n: number): Promise<void> {
+  await db().channel.update({ where: { id: channelId }, data: { chatMessageCount: { increment: n } } });
+}

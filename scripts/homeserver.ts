@@ -1,0 +1,24 @@
+// The Matrix homeserver Livehouse runs for itself (npm start, npm test, benches):
+// a real Synapse with our appservice registered, unless MATRIX_HOMESERVER_URL
+// points at a homeserver of your own.
+import { config } from "../lib/config.ts";
+import { ensureRegistrationFile } from "../lib/matrix/registration.ts";
+import { startSynapse, type SynapseInstance } from "./synapse.ts";
+
+export async function startLivehouseHomeserver(opts: {
+  name: string;
+  dataDir: string;
+  logFile: string;
+  clientPort: number;
+  federationPort: number;
+  profile: "test" | "default";
+}): Promise<SynapseInstance> {
+  // The registration must exist before Synapse reads its app_service_config_files.
+  ensureRegistrationFile();
+  return startSynapse({
+    ...opts,
+    serverName: config.matrixServerName,
+    appserviceRegistrationFiles: [config.matrixRegistrationFile],
+    roomDirectoryPublishers: [`@${config.matrixNamespacePrefix}bot:*`],
+  });
+}
