@@ -9,7 +9,7 @@ let stack: Stack | undefined;
 let exitCode = 1;
 try {
   const started = Date.now();
-  stack = await startStack({ name: "test", logDir: path.join(root, "test-results", "logs") });
+  stack = await startStack({ name: "test", logDir: process.env.LH_TEST_LOGS || path.join(root, "test-results", "logs") });
   say(`services ready in ${((Date.now() - started) / 1000).toFixed(1)} s; running tests`);
   const args = process.argv.slice(2);
   const files = args.length ? args : ["test/**/*.test.ts"];

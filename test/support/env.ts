@@ -1,6 +1,7 @@
 // What the test orchestrator (scripts/test.ts) hands every test file.
 import { after } from "node:test";
 import { disconnectDb } from "../../lib/db.ts";
+import { closeQueues } from "../../lib/queue.ts";
 import { disconnectRedis } from "../../lib/redis.ts";
 
 export const BASE_URL = process.env.LH_TEST_BASE_URL ?? "";
@@ -10,6 +11,7 @@ export const ORIGIN = new URL(BASE_URL).origin;
 /** Close pooled connections so the test process can exit. Call once per file. */
 export function closeConnectionsAfter(): void {
   after(async () => {
+    await closeQueues();
     await disconnectDb();
     await disconnectRedis();
   });
