@@ -65,6 +65,14 @@ export interface SynapseOptions {
   enableRegistration?: boolean;
   /** Host path; Synapse's stdout and stderr (its INFO log) are appended here. */
   logFile: string;
+  /**
+   * PostgreSQL database for Synapse (created with C collation, see scripts/homeserver.ts).
+   * Without it Synapse uses SQLite, whose single connection serialises every query:
+   * under chat load a message send waits behind the long-polling clients' syncs.
+   */
+  postgresUrl?: string;
+  /** Compute notification counts and send pushes (default false). */
+  push?: boolean;
   /** User id globs allowed to publish rooms to the room directory (e.g. "@_lh_bot:*"). */
   roomDirectoryPublishers?: string[];
   /** The sid root to run in; default DEFAULT_SYNAPSE_ROOT (built on demand). */
@@ -136,7 +144,7 @@ export async function startSynapse(opts: SynapseOptions): Promise<SynapseInstanc
       ],
       tls_certificate_path: `${inner}/tls/federation.crt`,
       tls_private_key_path: `${inner}/tls/federation.key`,
-      database: { name: "sqlite3", args: { database: `${inner}/homeserver.db` } },
+      database: opts.postgresUrl ? postgresDatabase(opts.postgresUrl) : { name: "sqlite3", args: { database: `${inner}/homeserver.db` } },
       media_store_path: `${inner}/media`,
       max_upload_size: "10M",
       // Synapse creates the key on its first start (its default generate-missing-and-run mode).
@@ -149,6 +157,10 @@ export async function startSynapse(opts: SynapseOptions): Promise<SynapseInstanc
       allow_guest_access: true,
       url_preview_enabled: false,
       presence: { enabled: false },
+      // Notification counts and push for every member of every message are the main
+      // per-message cost in a room full of guests (see bench:chat); a stream chat
+      // server can do without them. Off unless asked for.
+      push: { enabled: opts.push ?? false },
       trusted_key_servers: [],
       suppress_key_server_warning: true,
       federation_verify_certificates: false,
@@ -166,7 +178,8 @@ export async function startSynapse(opts: SynapseOptions): Promise<SynapseInstanc
       ...rateLimits(opts.profile ?? "default"),
     };
     // JSON is valid YAML, so no YAML writer is needed.
-    writeFileSync(path.join(dataDir, "homeserver.yaml"), JSON.stringify(config, null, 2) + "\n");
+    writeFileSync(path.join(dataDir, "log.yaml"), JSON.stringify(LOG_CONFIG, null, 2) + "\n");
+    writeFileSync(path.join(dataDir, "homeserver.yaml"), JSON.stringify({ ...config, log_config: `${inner}/log.yaml` }, null, 2) + "\n");
 
     mkdirSync(path.dirname(path.resolve(opts.logFile)), { recursive: true });
     const logFd = openSync(opts.logFile, "a");
@@ -391,6 +404,34 @@ async function waitReady(clientUrl: string, federationPort: number, child: Child
   }
   throw new Error(`Synapse at ${clientUrl} did not answer within ${READY_TIMEOUT_MS / 1000} s (${last}); ${logFile} ends with:\n${tail(logFile)}`);
 }
+
+function postgresDatabase(url: string) {
+  const u = new URL(url);
+  return {
+    name: "psycopg2",
+    args: {
+      user: decodeURIComponent(u.username || "postgres"),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      dbname: u.pathname.slice(1),
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      cp_min: 5,
+      cp_max: 10,
+    },
+  };
+}
+
+// Synapse's INFO log, but without the access log: one line per request costs
+// real CPU under chat load (50 long-polling clients answer ~1000 syncs a second).
+const LOG_CONFIG = {
+  version: 1,
+  formatters: { precise: { format: "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s" } },
+  filters: { context: { "()": "synapse.logging.context.LoggingContextFilter", request: "" } },
+  handlers: { console: { class: "logging.StreamHandler", formatter: "precise", filters: ["context"] } },
+  loggers: { "synapse.access": { level: "WARNING" }, "synapse.storage.SQL": { level: "WARNING" } },
+  root: { level: "INFO", handlers: ["console"] },
+  disable_existing_loggers: false,
+};
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
