@@ -1,13 +1,16 @@
 // `npm start`: the whole platform on this machine, with a demo account, channel
 // and stream key printed at the end.
 import { config } from "../lib/config.ts";
+import { roomAlias } from "../lib/matrix/ids.ts";
 import { disconnectDb } from "../lib/db.ts";
 import { ensureDatabase, migrate } from "../lib/migrate.ts";
 import { disconnectRedis } from "../lib/redis.ts";
 import { buildWebIfNeeded } from "./build.ts";
 import { ensureDemo } from "./demo.ts";
 import { ROLES, startRole, waitForHttp } from "./roles.ts";
+import { startLivehouseHomeserver } from "./homeserver.ts";
 import { SetupError, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
+import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
 
 const started = Date.now();
 try {
@@ -17,6 +20,24 @@ try {
   if (await ensureDatabase(config.databaseUrl)) say(`created database ${new URL(config.databaseUrl).pathname.slice(1)}`);
   await migrate(config.databaseUrl, undefined, say);
   buildWebIfNeeded();
+  // Our own Synapse, unless MATRIX_HOMESERVER_URL names a homeserver you run.
+  let homeserver: SynapseInstance | undefined;
+  if (!process.env.MATRIX_HOMESERVER_URL) {
+    ensureSynapseRoot();
+    const clientPort = Number(process.env.SYNAPSE_CLIENT_PORT || 8008);
+    process.env.MATRIX_HOMESERVER_URL = `http://127.0.0.1:${clientPort}`;
+    const synapseDb = new URL(config.databaseUrl);
+    synapseDb.pathname = `${synapseDb.pathname}_synapse`;
+    homeserver = await startLivehouseHomeserver({
+      name: "livehouse",
+      dataDir: ".livehouse/synapse",
+      logFile: ".livehouse/synapse/synapse.log",
+      clientPort,
+      federationPort: Number(process.env.SYNAPSE_FEDERATION_PORT || 8448),
+      profile: "default",
+      postgresUrl: synapseDb.toString(),
+    });
+  }
   const demo = process.env.LIVEHOUSE_DEMO === "0" ? null : await ensureDemo();
   await disconnectDb();
   await disconnectRedis();
@@ -25,7 +46,7 @@ try {
   const roles = ROLES.map((r) => startRole(r, { env: process.env, restart: true }));
   const stopAll = (code: number) => {
     for (const r of roles) r.stop();
-    setTimeout(() => process.exit(code), 1500).unref();
+    setTimeout(() => void (homeserver?.stop() ?? Promise.resolve()).finally(() => process.exit(code)), 1000).unref();
   };
   process.on("SIGINT", () => stopAll(0));
   process.on("SIGTERM", () => stopAll(0));
@@ -45,6 +66,7 @@ try {
       `  Channel:     ${base}/c/${demo.slug}`,
       `  RTMP server: ${config.rtmpPublicUrl || `rtmp://${host}:${config.rtmpPort}/live`}`,
       `  Stream key:  ${demo.streamKey}   (new on every start; shown only here)`,
+      `  Chat room:   ${roomAlias(demo.slug)}  on ${config.matrixHomeserverUrl} (any Matrix client)`,
     );
   }
   lines.push("Press Ctrl+C to stop.", "");
