@@ -60,7 +60,10 @@ export class RoomRules {
         log.error("could not apply chat rules to an event", { roomId: ev.room_id, type: ev.type, error: String(err) });
       }
     }
-    for (const [channelId, n] of counts) await countMessages(channelId, n);
+    for (const [channelId, n] of counts) {
+      // The channel may have been deleted since; a count is not worth a retried transaction.
+      await countMessages(channelId, n).catch((err) => log.warn("could not count chat messages", { channelId, error: String(err) }));
+    }
   }
 
   /** Returns the channel id when the message counts towards the channel's chat. */
