@@ -5,6 +5,9 @@ import { randomBytes } from "node:crypto";
 import { registerMatrixUser } from "../../scripts/synapse.ts";
 import { db } from "../../lib/db.ts";
 import { readRegistrationFile } from "../../lib/matrix/registration.ts";
+import { waitFor } from "./live.ts";
+
+export { waitFor };
 
 export const HS_URL = process.env.MATRIX_HOMESERVER_URL ?? "";
 export const SERVER_NAME = process.env.MATRIX_SERVER_NAME ?? "";
@@ -93,21 +96,6 @@ export async function membership(u: MatrixUser, roomId: string, userId: string):
     if (err instanceof MatrixHttpError && err.status === 404) return null;
     throw err;
   }
-}
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000, everyMs = 150): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
 }
 
 /** The room the appservice made for a channel, once it exists. */
