@@ -7,6 +7,9 @@ import Link from "next/link";
 import { formatDate } from "../../../lib/format.ts";
 import { formatDuration } from "../../../lib/formatDuration.ts";
 import { listChannelReplays } from "../../../lib/replays.ts";
+import { publicChat } from "../../../lib/chat/publicChat.ts";
+import { ChatWidget } from "../../_components/chat/ChatWidget.tsx";
+import { currentUser } from "../../_lib/auth.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -18,7 +21,11 @@ export async function generateMetadata({ params }: { params: Promise<{ slug: str
 export default async function ChannelPage({ params }: { params: Promise<{ slug: string }> }) {
   const channel = await getPublicChannel((await params).slug);
   if (!channel) notFound();
-  const [live, replays] = await Promise.all([publicLiveStatus(channel.id), listChannelReplays(channel.id)]);
+  const [live, replays, chat] = await Promise.all([
+    publicLiveStatus(channel.id),
+    listChannelReplays(channel.id),
+    currentUser().then((viewer) => publicChat(channel.slug, viewer)),
+  ]);
   return (
     <div className="stack">
       <div className="card-head" style={{ marginBottom: 0 }}>
@@ -27,9 +34,16 @@ export default async function ChannelPage({ params }: { params: Promise<{ slug: 
           <div className="muted small">by {channel.owner.displayName}</div>
         </div>
       </div>
-      <div>
-        <div className="stack">
+      <div className="channel-layout">
+        <div className="channel-stage">
           <ChannelLive slug={channel.slug} title={channel.title} initial={live} />
+        </div>
+        {chat && (
+          <aside className="channel-chat" aria-label="Channel chat">
+            <ChatWidget slug={channel.slug} initial={chat} />
+          </aside>
+        )}
+        <div className="stack channel-more">
           {channel.description ? (
             <p className="description" data-testid="channel-description">{channel.description}</p>
           ) : (

@@ -3,7 +3,10 @@ import { notFound } from "next/navigation";
 import { getOwnedChannel } from "../../../../lib/channels.ts";
 import { config } from "../../../../lib/config.ts";
 import { NotFoundError } from "../../../../lib/errors.ts";
+import { chatModerationState } from "../../../../lib/chat/store.ts";
+import { roomAlias } from "../../../../lib/matrix/ids.ts";
 import { ChannelForm, DeleteChannelForm } from "../../../_components/ChannelForms.tsx";
+import { ChatSettings } from "../../../_components/chat/ChatSettings.tsx";
 import { requireUser } from "../../../_lib/auth.ts";
 
 export const metadata = { title: "Channel settings" };
@@ -16,6 +19,7 @@ export default async function ChannelSettingsPage({ params }: { params: Promise<
     if (err instanceof NotFoundError) notFound();
     throw err;
   });
+  const chat = await chatModerationState(user.id, channel.id);
   return (
     <>
       <div className="card" style={{ maxWidth: 640 }}>
@@ -31,6 +35,22 @@ export default async function ChannelSettingsPage({ params }: { params: Promise<
             reconnectGraceMinutes: String(Math.round(channel.reconnectGraceSeconds / 60)),
             ladder: channel.ladder ?? "",
             keepReplays: channel.keepReplays,
+          }}
+        />
+      </div>
+      <div className="card" style={{ maxWidth: 640 }} id="chat">
+        <h2>Chat</h2>
+        <ChatSettings
+          channelId={channel.id}
+          slug={chat.slug}
+          initial={{
+            roomId: chat.matrixRoomId,
+            alias: roomAlias(chat.slug),
+            slowModeSeconds: chat.chatSlowModeSeconds,
+            wordFilter: chat.chatWordFilter,
+            messageCount: chat.chatMessageCount,
+            moderators: chat.chatModerators.map((m) => ({ matrixUserId: m.matrixUserId, grantedAt: m.grantedAt.toISOString() })),
+            bans: chat.chatBans.map((b) => ({ matrixUserId: b.matrixUserId, reason: b.reason, until: b.until?.toISOString() ?? null, createdAt: b.createdAt.toISOString() })),
           }}
         />
       </div>
