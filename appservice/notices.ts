@@ -6,16 +6,16 @@ export function noticeText(kind: ChatNoticeKind, channel: { title: string; slug:
   const base = config.publicUrl ? config.publicUrl.replace(/\/$/, "") : "";
   switch (kind) {
     case "live":
-      return `🔴 ${channel.title} is live now.`;
+      return `${channel.title} is live now.`;
     case "reconnecting": {
       const window = channel.reconnectGraceSeconds ? ` (waiting up to ${Math.max(1, Math.round(channel.reconnectGraceSeconds / 60))} min)` : "";
-      return `⏸ The stream dropped — it should be right back${window}.`;
+      return `The stream dropped — it should be right back${window}.`;
     }
     case "resumed":
-      return "▶ The stream is back.";
+      return "The stream is back.";
     case "ended":
-      return "⏹ The stream has ended. Thanks for watching!";
+      return "The stream has ended. Thanks for watching!";
     case "replay-ready":
-      return `🎞 The replay is ready: ${base}/c/${channel.slug}/replays/${replayId ?? ""}`;
+      return `The replay is ready: ${base}/c/${channel.slug}/replays/${replayId ?? ""}`;
   }
 }
