@@ -5,6 +5,8 @@ ENV NEXT_TELEMETRY_DISABLED=1
 
 FROM base AS build
 COPY package.json package-lock.json ./
+# package.json overrides the bot-sdk's native E2EE module with this local stand-in.
+COPY vendor ./vendor
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx prisma generate && NODE_ENV=production npx next build
@@ -16,5 +18,5 @@ ENV NODE_ENV=production WEB_HOST=0.0.0.0 WEB_PORT=3000 MEDIA_DIR=/srv/media
 COPY --from=build --chown=node:node /srv/livehouse /srv/livehouse
 RUN mkdir -p /srv/media && chown node:node /srv/media
 USER node
-EXPOSE 3000 1935
+EXPOSE 3000 1935 9009
 CMD ["node", "--import", "tsx", "app/server.ts"]

@@ -8,7 +8,7 @@ import { db } from "../../lib/db.ts";
 import { botUserId, roomAlias, virtualUserId } from "../../lib/matrix/ids.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser, uniq, type TestUser } from "../support/fixtures.ts";
-import { rolePids } from "../support/live.ts";
+import { readLogs, rolePids } from "../support/live.ts";
 import { APPSERVICE_URL, HS_URL, MatrixHttpError, channelRoom, guestUser, join, mx, registeredUser, registration, state, waitFor } from "../support/matrix.ts";
 
 closeConnectionsAfter();
@@ -154,6 +154,16 @@ describe("homeserver → appservice transactions", () => {
     // A new transaction is processed.
     assert.equal((await put(`${txnId}-next`, { events: [body.events[0]] })).status, 200);
     assert.equal(await count(), before + 4);
+  });
+});
+
+describe("secrets", () => {
+  it("never writes the appservice's tokens to any role's or Synapse's log", () => {
+    const reg = registration();
+    const logs = readLogs();
+    assert.ok(logs.includes("appservice"), "logs were read");
+    assert.ok(!logs.includes(reg.hs_token), "hs_token in a log");
+    assert.ok(!logs.includes(reg.as_token), "as_token in a log");
   });
 });
 
