@@ -94,8 +94,7 @@ const chatWorker = new Worker<ChatJob>(
       if (!channel) return;
       const roomId = channel.matrixRoomId ?? (await rooms!.sync(channel.id));
       if (!roomId) return;
-      const grace = await db().channel.findUnique({ where: { id: channel.id }, select: { reconnectGraceSeconds: true } });
-      await bot.sendNotice(roomId, noticeText(data.notice, { ...channel, reconnectGraceSeconds: grace?.reconnectGraceSeconds }, data.replayId));
+      await bot.sendNotice(roomId, noticeText(data.notice, channel, data.replayId));
     }
   },
   { connection: bullConnection(), prefix: bullPrefix(), concurrency: 4 },

@@ -117,12 +117,15 @@ async function withServer<T>(databaseUrl: string, fn: (client: pg.Client, name: 
   }
 }
 
-/** Creates the database named in the URL if it does not exist (needs CREATEDB on the server). */
-export function ensureDatabase(databaseUrl: string): Promise<boolean> {
+/**
+ * Creates the database named in the URL if it does not exist (needs CREATEDB on the server).
+ * `collateC`: UTF8 with C collation, which Synapse requires.
+ */
+export function ensureDatabase(databaseUrl: string, opts: { collateC?: boolean } = {}): Promise<boolean> {
   return withServer(databaseUrl, async (client, name) => {
     const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
     if (rowCount) return false;
-    await client.query(`CREATE DATABASE "${name}"`);
+    await client.query(`CREATE DATABASE "${name}"${opts.collateC ? " ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" : ""}`);
     return true;
   });
 }

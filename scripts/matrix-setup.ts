@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSyn
 import path from "node:path";
 import { config } from "../lib/config.ts";
 import { ensureRegistrationFile } from "../lib/matrix/registration.ts";
-import { ensureSynapseDatabase } from "./homeserver.ts";
+import { ensureDatabase } from "../lib/migrate.ts";
 
 const dataDir = process.env.SYNAPSE_DATA_DIR || "/data";
 const synapseDbUrl = process.env.SYNAPSE_DATABASE_URL;
@@ -23,7 +23,7 @@ const secrets = existsSync(secretsFile)
 writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
 
 ensureRegistrationFile(path.join(dataDir, "livehouse-appservice.yaml"));
-await ensureSynapseDatabase(synapseDbUrl);
+await ensureDatabase(synapseDbUrl, { collateC: true });
 
 const db = new URL(synapseDbUrl);
 const homeserver = {

@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { config } from "../lib/config.ts";
 import { dropDatabase, ensureDatabase, migrate } from "../lib/migrate.ts";
 import { buildWebIfNeeded } from "./build.ts";
-import { dropSynapseDatabase, startLivehouseHomeserver } from "./homeserver.ts";
+import { startLivehouseHomeserver } from "./homeserver.ts";
 import { APPSERVICE, INGEST, WEB, WORKER, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
 import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
 import { ensureChromium, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
@@ -118,7 +118,7 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
       for (const r of roles) r.stop();
       await new Promise((r) => setTimeout(r, 1500));
       await homeserver.stop();
-      await dropSynapseDatabase(synapseDb.toString()).catch((e) => say(`could not drop ${synapseDb.pathname}: ${e.message}`));
+      await dropDatabase(synapseDb.toString()).catch((e) => say(`could not drop ${synapseDb.pathname}: ${e.message}`));
       rmSync(mediaDir, { recursive: true, force: true });
       rmSync(matrixDir, { recursive: true, force: true });
       await dropDatabase(databaseUrl).catch((e) => say(`could not drop ${dbUrl.pathname}: ${e.message}`));

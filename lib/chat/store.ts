@@ -15,6 +15,7 @@ const roomFields = {
   matrixRoomId: true,
   chatSlowModeSeconds: true,
   chatWordFilter: true,
+  reconnectGraceSeconds: true,
 } as const;
 
 export type ChatChannel = NonNullable<Awaited<ReturnType<typeof chatChannel>>>;

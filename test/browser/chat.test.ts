@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { roomAlias, virtualUserId } from "../../lib/matrix/ids.ts";
-import { closeBrowserAfter, newPage, screenshot } from "../support/browser.ts";
+import { closeBrowserAfter, newPage, pageAs, screenshot } from "../support/browser.ts";
 import { BASE_URL, ORIGIN, closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser, uniq, type TestUser } from "../support/fixtures.ts";
 import { request } from "../support/http.ts";
@@ -127,8 +127,7 @@ describe("channel chat in Chromium", () => {
 
   it("lets a logged-in user chat as their virtual Matrix user, seen by (and seeing) a separate Matrix client", async () => {
     const viewer = await makeUser("chatviewer");
-    const { page, context } = await newPage();
-    await context.addCookies([{ name: "lh_session", value: viewer.token, url: ORIGIN }]);
+    const { page, context } = await pageAs(viewer);
     await page.goto(`/c/${channel.slug}`);
     await message(page, "earlier message 3").waitFor();
     assert.equal(await page.getByTestId("chat-name-input").count(), 0, "logged-in users need not choose a name");

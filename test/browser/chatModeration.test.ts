@@ -5,7 +5,7 @@ import { before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { db } from "../../lib/db.ts";
 import { botUserId, roomAlias, virtualUserId } from "../../lib/matrix/ids.ts";
-import { closeBrowserAfter, newPage, screenshot } from "../support/browser.ts";
+import { closeBrowserAfter, newPage, pageAs, screenshot } from "../support/browser.ts";
 import { BASE_URL, ORIGIN, closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser, uniq, type TestUser } from "../support/fixtures.ts";
 import {
@@ -29,12 +29,6 @@ closeConnectionsAfter();
 closeBrowserAfter();
 
 const message = (page: Page, text: string) => page.getByTestId("chat-message").filter({ hasText: text });
-
-async function asOwner(owner: TestUser) {
-  const { page, context } = await newPage();
-  await context.addCookies([{ name: "lh_session", value: owner.token, url: ORIGIN }]);
-  return { page, context };
-}
 
 const powerOf = async (reader: MatrixUser, roomId: string, userId: string) =>
   (await state<{ users: Record<string, number> }>(reader, roomId, "m.room.power_levels")).users[userId];
@@ -69,7 +63,7 @@ describe("chat moderation in Chromium", () => {
       body: "🔴 Moderated show is live now.",
     });
 
-    const { page, context } = await asOwner(owner);
+    const { page, context } = await pageAs(owner);
     await page.goto(`/c/${channel.slug}`);
     await page.getByTestId("chat-input").fill("my own message");
     await page.getByTestId("chat-send").click();
@@ -123,7 +117,7 @@ describe("chat moderation in Chromium", () => {
   });
 
   it("dashboard Chat card: slow mode and word filter persist, moderators are added and revoked by Matrix id, timeouts are lifted with Unban", async () => {
-    const { page, context } = await asOwner(owner);
+    const { page, context } = await pageAs(owner);
     await page.goto(`/dashboard/channels/${channel.id}`);
     const card = page.getByTestId("chat-settings");
     assert.equal(await card.getByTestId("chat-room-alias").inputValue(), roomAlias(channel.slug));
@@ -180,8 +174,7 @@ describe("chat moderation in Chromium", () => {
 
   it("shows a viewer slow mode with a countdown, the word filter's removal, and the homeserver's refusal while timed out, keeping the typed text", async () => {
     const viewer = await makeUser("modviewer");
-    const { page, context } = await newPage();
-    await context.addCookies([{ name: "lh_session", value: viewer.token, url: ORIGIN }]);
+    const { page, context } = await pageAs(viewer);
     await page.goto(`/c/${channel.slug}`);
     await page.getByTestId("chat-slow-mode").getByText("Slow mode: one message every 5 s").waitFor();
 

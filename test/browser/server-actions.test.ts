@@ -6,7 +6,7 @@ import { before, describe, it } from "node:test";
 import { config } from "../../lib/config.ts";
 import { db } from "../../lib/db.ts";
 import { userForSession } from "../../lib/sessions.ts";
-import { captureServerAction, closeBrowserAfter, newPage, replayServerAction, type CapturedAction } from "../support/browser.ts";
+import { captureServerAction, closeBrowserAfter, newPage, pageAs, replayServerAction, type CapturedAction } from "../support/browser.ts";
 import { ORIGIN, closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser, uniq, type TestUser } from "../support/fixtures.ts";
 
@@ -14,12 +14,6 @@ closeConnectionsAfter();
 closeBrowserAfter();
 
 const EVIL = "http://evil.example";
-
-async function pageAs(user: TestUser) {
-  const { page, context } = await newPage();
-  await context.addCookies([{ name: "lh_session", value: user.token, url: ORIGIN }]);
-  return { page, context };
-}
 
 describe("server actions", () => {
   let a: TestUser;

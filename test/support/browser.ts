@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { after } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from "playwright-core";
+import { SESSION_COOKIE } from "../../lib/sessions.ts";
 import { BASE_URL } from "./env.ts";
 
 export const SCREENSHOTS = path.resolve(import.meta.dirname, "../../test-results");
@@ -38,6 +39,13 @@ export async function newPage(opts: { mobile?: boolean } = {}): Promise<{ contex
   const page = await context.newPage();
   page.on("pageerror", (err) => process.stderr.write(`[browser pageerror] ${err.message}\n`));
   return { context, page };
+}
+
+/** A page whose context carries `user`'s session cookie. */
+export async function pageAs(user: { token: string }, opts: { mobile?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const { page, context } = await newPage(opts);
+  await context.addCookies([{ name: SESSION_COOKIE, value: user.token, url: BASE_URL }]);
+  return { page, context };
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
