@@ -16,7 +16,7 @@ FROM base AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production WEB_HOST=0.0.0.0 WEB_PORT=3000 MEDIA_DIR=/srv/media
 COPY --from=build --chown=node:node /srv/livehouse /srv/livehouse
-RUN mkdir -p /srv/media && chown node:node /srv/media
+RUN mkdir -p /srv/media /srv/spool && chown node:node /srv/media /srv/spool
 USER node
-EXPOSE 3000 1935 9009
+EXPOSE 3000 1935 1936 9009
 CMD ["node", "--import", "tsx", "app/server.ts"]

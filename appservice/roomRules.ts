@@ -7,6 +7,7 @@ import { chatChannelByRoom, countMessages, forgetBan, moderatorIds, recordBan, t
 import { logger } from "../lib/log.ts";
 import { botUserId, virtualUserId } from "../lib/matrix/ids.ts";
 import { redis } from "../lib/redis.ts";
+import { REDIS_KEY } from "../lib/redisKeys.ts";
 import type { MatrixEvent } from "./hsAppService.ts";
 
 const log = logger("appservice");
@@ -79,7 +80,7 @@ export class RoomRules {
     }
     const isEdit = (ev.content?.["m.relates_to"] as { rel_type?: string } | undefined)?.rel_type === "m.replace";
     if (channel.chatSlowModeSeconds > 0 && !isEdit) {
-      const key = `chat-slow:${ev.room_id}:${ev.sender}`;
+      const key = REDIS_KEY.chatSlowMode(ev.room_id, ev.sender);
       // The event id as value: the same event seen again (a retried transaction) is not "too soon".
       const set = await redis().set(key, ev.event_id, "PX", channel.chatSlowModeSeconds * 1000, "NX");
       if (set === null && (await redis().get(key)) !== ev.event_id) {

@@ -4,20 +4,16 @@
 // client measures send → receive for every message. The appservice sees every
 // message too (its word filter and slow mode run on each), as in production.
 import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { root, startStack } from "../scripts/stack.ts";
+import { benchStack } from "./stack.ts";
 
 const GUESTS = Number(process.env.BENCH_CHAT_GUESTS ?? 50);
 const RATE = Number(process.env.BENCH_CHAT_RATE ?? 20);
 const SECONDS = Number(process.env.BENCH_CHAT_SECONDS ?? 30);
 
-const stack = await startStack({ name: "benchchat", logDir: path.join(root, "test-results", "bench-logs"), workers: 1 });
-Object.assign(process.env, stack.env);
+const stack = await benchStack("benchchat");
 const { signUp } = await import("../lib/accounts.ts");
 const { createChannel } = await import("../lib/channels.ts");
-const { db, disconnectDb } = await import("../lib/db.ts");
-const { disconnectRedis } = await import("../lib/redis.ts");
-const { closeQueues } = await import("../lib/queue.ts");
+const { db } = await import("../lib/db.ts");
 const hs = stack.env.MATRIX_HOMESERVER_URL!;
 
 interface Client {
@@ -166,9 +162,6 @@ try {
   console.error(err);
   exitCode = 1;
 } finally {
-  await closeQueues();
-  await disconnectDb();
-  await disconnectRedis();
-  await stack.stop();
+  await stack.shutdown();
 }
 process.exit(exitCode);

@@ -2,18 +2,14 @@
 // latency: the publisher flips its picture black↔white at known instants of its
 // own clock; Chromium watches the player's frames and notes when each flip shows.
 import { spawn } from "node:child_process";
-import path from "node:path";
 import { chromium } from "playwright-core";
-import { root, startStack } from "../scripts/stack.ts";
+import { benchStack } from "./stack.ts";
 
 const SEGMENT = 1;
 const FLIPS = [14, 22, 30]; // stream seconds at which the picture flips
-const stack = await startStack({ name: "bench", logDir: path.join(root, "test-results", "bench-logs"), segmentSeconds: SEGMENT, workers: 1 });
-Object.assign(process.env, stack.env);
+const stack = await benchStack("bench", { segmentSeconds: SEGMENT });
 const { signUp } = await import("../lib/accounts.ts");
 const { createChannel, createStreamKey } = await import("../lib/channels.ts");
-const { disconnectDb } = await import("../lib/db.ts");
-const { disconnectRedis } = await import("../lib/redis.ts");
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 let publisher: ReturnType<typeof spawn> | undefined;
@@ -93,8 +89,6 @@ try {
   console.log(`hls glass-to-glass seconds: ${median(delays).toFixed(2)}`);
 } finally {
   publisher?.kill("SIGKILL");
-  await disconnectDb();
-  await disconnectRedis();
-  await stack.stop();
+  await stack.shutdown();
 }
 process.exit(0);

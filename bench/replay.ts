@@ -9,21 +9,19 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { root, startStack } from "../scripts/stack.ts";
+import { benchStack } from "./stack.ts";
 
 const SHORT = 60;
 const SEG = 2;
-const stack = await startStack({ name: "benchreplay", logDir: path.join(root, "test-results", "bench-logs"), workers: 1 });
-Object.assign(process.env, stack.env);
+const stack = await benchStack("benchreplay");
 const { signUp } = await import("../lib/accounts.ts");
 const { createChannel } = await import("../lib/channels.ts");
-const { db, disconnectDb } = await import("../lib/db.ts");
-const { disconnectRedis } = await import("../lib/redis.ts");
+const { db } = await import("../lib/db.ts");
 const { endSession } = await import("../lib/liveSessions.ts");
 const { planRenditions } = await import("../lib/ffmpeg/liveLadder.ts");
 const { parseLadder } = await import("../lib/ladder.ts");
 const { renderMasterPlaylist } = await import("../lib/hls/playlist.ts");
-const { QUEUE, queue, closeQueues } = await import("../lib/queue.ts");
+const { QUEUE, queue } = await import("../lib/queue.ts");
 const { parseSegmentLine } = await import("../lib/hls/segmentList.ts");
 
 const media = stack.env.MEDIA_DIR!;
@@ -53,7 +51,9 @@ async function layDownSession(minutes: number) {
   const t0 = Date.now() - minutes * 70_000;
   for (let p = 0; p < minutes; p++) {
     const startedAt = new Date(t0 + p * 70_000);
-    await db().livePart.create({ data: { sessionId: session.id, index: p, startedAt, endedAt: new Date(startedAt.getTime() + SHORT * 1000) } });
+    // Laid down whole: as if its transcode had listed every segment.
+    const endedAt = new Date(startedAt.getTime() + SHORT * 1000);
+    await db().livePart.create({ data: { sessionId: session.id, index: p, startedAt, endedAt, transcodeDoneAt: endedAt } });
     for (const [i, s] of sampleSegments.entries()) {
       const uri = `p${p}e1-${String(i).padStart(6, "0")}.ts`;
       copyFileSync(path.join(sample, s.file), path.join(dir, uri));
@@ -102,9 +102,6 @@ try {
   console.log(`mp4 export, ${SHORT * 10} s: ${exportLong.mp4Seconds.toFixed(2)} s, ${(exportLong.bytes / 1e6).toFixed(0)} MB`);
   console.log(`mp4 export x realtime: ${(exportLong.mediaSeconds / exportLong.mp4Seconds).toFixed(0)}`);
 } finally {
-  await closeQueues();
-  await disconnectDb();
-  await disconnectRedis();
-  await stack.stop();
+  await stack.shutdown();
 }
 process.exit(0);

@@ -1,19 +1,25 @@
 // npm run bench:transcode — CPU cost of Livehouse's live ladder command against a
-// naive baseline of one ffmpeg per rung, on the same 1080p30 source, in the same run.
+// naive baseline of one ffmpeg per rung, on the same 1080p30 source, in the same run,
+// for the default ladder (what TRANSCODE_LADDER=auto chose on this machine, or BENCH_LADDER).
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { buildLiveLadder, specToArgs } from "../lib/ffmpeg/liveLadder.ts";
+import { buildLiveLadder } from "../lib/ffmpeg/liveLadder.ts";
+import { specToArgs } from "../lib/ffmpeg/spec.ts";
 import { parseLadder } from "../lib/ladder.ts";
 import { runMeasured } from "./cpu.ts";
+import { FALLBACK_LADDER } from "../lib/capacity.ts";
+import { cachedCapacityProfile } from "../workers/capacityCheck.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const LADDER = "720p30@2500k|480p30@1200k|360p30@800k";
+const measured = cachedCapacityProfile();
+const LADDER = process.env.BENCH_LADDER || measured?.chosen || FALLBACK_LADDER;
+const LADDER_SOURCE = process.env.BENCH_LADDER ? "BENCH_LADDER" : measured ? "the default measured on this machine" : "the default before any measurement";
 const dir = mkdtempSync(path.join(os.tmpdir(), "lh-bench-transcode-"));
 const src = path.join(dir, "source-1080p30.flv");
 
 try {
-  console.log(`# source: ${SECONDS} s of 1080p30 H.264 + AAC (testsrc2), ladder ${LADDER}, x264 veryfast`);
+  console.log(`# source: ${SECONDS} s of 1080p30 H.264 + AAC (testsrc2), ladder ${LADDER} (${LADDER_SOURCE}), x264 veryfast`);
   await runMeasured("ffmpeg", [
     "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30", "-f", "lavfi", "-i", "sine=frequency=440",
     "-t", String(SECONDS), "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-b:v", "6000k", "-pix_fmt", "yuv420p",
@@ -24,7 +30,7 @@ try {
   const ladder = parseLadder(LADDER);
   const { spec } = buildLiveLadder({
     input: src,
-    source: { width: 1920, height: 1080, fps: 30, videoCodec: "avc1.640028", audioCodec: "mp4a.40.2" },
+    source: { width: 1920, height: 1080, fps: 30, videoCodec: "avc1.640028", audioCodec: "mp4a.40.2", audioSampleRate: 48000, audioChannels: 2 },
     ladder,
     segmentSeconds: 2,
     outputDir: (r) => {
@@ -53,8 +59,9 @@ try {
   }
 
   const perMedia = (cpu: number) => (cpu / SECONDS).toFixed(3);
-  console.log(`livehouse (1 ffmpeg, cascade, zerolatency, audio copy): ${perMedia(ours.cpu)} CPU-s per media-s (${ours.cpu.toFixed(1)} CPU-s, ${ours.wall.toFixed(1)} s wall)`);
-  console.log(`naive (1 ffmpeg per rung):                               ${perMedia(naiveCpu)} CPU-s per media-s (${naiveCpu.toFixed(1)} CPU-s, ${naiveWall.toFixed(1)} s wall)`);
+  const speed = (wall: number) => (SECONDS / wall).toFixed(2);
+  console.log(`livehouse (1 ffmpeg: one decode, cascade, frame threads, audio copy): ${perMedia(ours.cpu)} CPU-s per media-s (${ours.cpu.toFixed(1)} CPU-s, ${ours.wall.toFixed(1)} s wall, ${speed(ours.wall)}× real time alone)`);
+  console.log(`naive (1 ffmpeg per rung):                                            ${perMedia(naiveCpu)} CPU-s per media-s (${naiveCpu.toFixed(1)} CPU-s, ${naiveWall.toFixed(1)} s wall run one after another)`);
   console.log(`transcode cpu ratio vs naive: ${(ours.cpu / naiveCpu).toFixed(3)}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { db, isUniqueViolation } from "./db.ts";
 import { ValidationError } from "./errors.ts";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "./passwords.ts";
 import { blockedFor, hit, minutesText, reset, type Counter } from "./rateLimit.ts";
+import { REDIS_KEY } from "./redisKeys.ts";
 import { fieldErrors, loginSchema, signupSchema } from "./validation.ts";
 import { createHash } from "node:crypto";
 
@@ -22,7 +23,7 @@ export async function signUp(input: AccountInput, clientIp = "unknown") {
   if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
   const { email, password, displayName } = parsed.data;
 
-  const perIp: Counter = { key: `signup:ip:${clientIp}`, max: config.signupMaxPerIpPerHour, windowSeconds: 3600 };
+  const perIp: Counter = { key: REDIS_KEY.signupPerIp(clientIp), max: config.signupMaxPerIpPerHour, windowSeconds: 3600 };
   const wait = await blockedFor([perIp]);
   if (wait > 0) throw new ValidationError({ "": `Too many sign-ups from your network. Try again in ${minutesText(wait)}.` });
 
@@ -48,7 +49,7 @@ export async function signUp(input: AccountInput, clientIp = "unknown") {
 
 function accountCounterKey(email: string): string {
   // Hashed so that Redis never holds a list of the emails people tried.
-  return "login:acct:" + createHash("sha256").update(email).digest("hex").slice(0, 32);
+  return REDIS_KEY.loginPerAccount(createHash("sha256").update(email).digest("hex").slice(0, 32));
 }
 
 export const LOGIN_FAILED = "Email or password is incorrect.";
@@ -60,7 +61,7 @@ export async function logIn(input: AccountInput, clientIp = "unknown") {
 
   const window = config.loginFailureWindowSeconds;
   const perAccount: Counter = { key: accountCounterKey(email), max: config.loginMaxFailuresPerAccount, windowSeconds: window };
-  const perIp: Counter = { key: `login:ip:${clientIp}`, max: config.loginMaxFailuresPerIp, windowSeconds: window };
+  const perIp: Counter = { key: REDIS_KEY.loginPerIp(clientIp), max: config.loginMaxFailuresPerIp, windowSeconds: window };
 
   // Same message whether or not the account exists: no enumeration through the limiter.
   const wait = await blockedFor([perAccount, perIp]);

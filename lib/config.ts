@@ -71,9 +71,28 @@ export const config = {
   get rtmpBind() {
     return str("RTMP_BIND", "0.0.0.0");
   },
-  /** How workers reach ingest to read a live input (never the public URL). */
+  /** Where ingest serves spooled sources to workers (HTTP, signed reads only). */
+  get ingestInternalPort() {
+    return int("INGEST_INTERNAL_PORT", 1936);
+  },
+  get ingestInternalBind() {
+    return str("INGEST_INTERNAL_BIND", "127.0.0.1");
+  },
+  /** How workers reach ingest's internal port (never the public URL). */
   get ingestInternalUrl() {
-    return str("INGEST_INTERNAL_URL", `rtmp://127.0.0.1:${int("RTMP_PORT", 1935)}`);
+    const url = str("INGEST_INTERNAL_URL", `http://127.0.0.1:${int("INGEST_INTERNAL_PORT", 1936)}`);
+    if (!/^https?:\/\//.test(url)) {
+      throw new Error(`INGEST_INTERNAL_URL must be ingest's internal HTTP address (e.g. http://ingest:1936), got "${url}"`);
+    }
+    return url.replace(/\/+$/, "");
+  },
+  /** Ingest keeps each live part's source here until it is transcoded (see ingest/spool.ts). */
+  get ingestSpoolDir() {
+    return str("INGEST_SPOOL_DIR", ".livehouse/spool");
+  },
+  /** Most source one live part may keep in the spool before its oldest untranscoded media is dropped. */
+  get ingestSpoolMaxMb() {
+    return int("INGEST_SPOOL_MAX_MB", 4096);
   },
   /** Secret for internal ingest reads; empty: generated once and kept in Redis. */
   get internalSecret() {
@@ -110,13 +129,20 @@ export const config = {
   get ffmpegPath() {
     return str("FFMPEG_PATH", "ffmpeg");
   },
+  /** What a worker does when its transcode runs slower than real time: "degrade" (faster preset, then fewer rungs) or "warn" only. */
+  get transcodeOverload(): "degrade" | "warn" {
+    const v = str("TRANSCODE_OVERLOAD", "degrade");
+    if (v !== "degrade" && v !== "warn") throw new Error(`TRANSCODE_OVERLOAD must be "degrade" or "warn", got "${v}"`);
+    return v;
+  },
   /** Live transcodes one worker process runs at once. */
   get workerConcurrency() {
     return int("WORKER_CONCURRENCY", 4);
   },
-  /** Instance-wide default ABR ladder; channels may override it. */
+  /** Instance-wide default ABR ladder; channels may override it. "auto": the richest prefix-free
+   * part of STANDARD_LADDER this machine keeps up with, measured by the workers (lib/capacity.ts). */
   get transcodeLadder() {
-    return str("TRANSCODE_LADDER", "1080p30@6000k|720p30@2500k|480p30@1200k|360p30@800k");
+    return str("TRANSCODE_LADDER", "auto");
   },
   /** Homeserver client-server API as the appservice and web reach it. */
   get matrixHomeserverUrl() {

@@ -8,7 +8,9 @@ import { NotFoundError } from "./errors.ts";
 import { parseLadder, formatLadder } from "./ladder.ts";
 import { logger } from "./log.ts";
 import { enqueueChat, enqueueControl, enqueueSlate, enqueueTranscode, type ChatJob } from "./queue.ts";
+import { publisherAlive } from "./ingestStats.ts";
 import { redis } from "./redis.ts";
+import { instanceDefaultLadder } from "./capacity.ts";
 
 export type LiveStatus = "live" | "reconnecting" | "ended";
 
@@ -56,6 +58,8 @@ export const controlChannel = () => `${config.redisPrefix}live-control`;
 export interface MediaInfo {
   videoCodec: string | null;
   audioCodec: string | null;
+  audioSampleRate: number | null;
+  audioChannels: number | null;
   width: number | null;
   height: number | null;
   fps: number | null;
@@ -104,7 +108,7 @@ export async function publisherConnected(input: {
         data: {
           channelId: input.channelId,
           status: "live",
-          ladder: formatLadder(parseLadder(channel.ladder ?? config.transcodeLadder)),
+          ladder: formatLadder(channel.ladder ? parseLadder(channel.ladder) : await instanceDefaultLadder()),
           segmentSeconds: config.hlsSegmentSeconds,
         },
       });
@@ -246,8 +250,8 @@ export async function sweepStaleSessions(now = new Date()): Promise<{ dropped: n
     const part = s.parts[0];
     if (!part) continue;
     if (s.status === "live" && !part.endedAt && now.getTime() - part.startedAt.getTime() > INGEST_SILENCE_SECONDS * 1000) {
-      // ingest refreshes this every 2 s while the publisher is connected
-      if (!(await redis().exists(`ingest-stats:${s.id}`))) {
+      // ingest refreshes its heartbeat every 2 s while the publisher is connected
+      if (!(await publisherAlive(part.id))) {
         await publisherDropped(part.id, now);
         dropped++;
       }

@@ -2,8 +2,10 @@
 import { db } from "./db.ts";
 import { NotFoundError } from "./errors.ts";
 import { liveKey } from "./hls/livePlaylists.ts";
-import { currentSession } from "./liveSessions.ts";
+import { readIngestStats, type IngestStats } from "./ingestStats.ts";
+import { describeHealth, readTranscodeHealth } from "./live/transcodeHealth.ts";
 import { mediaStore } from "./media/store.ts";
+import { REDIS_KEY } from "./redisKeys.ts";
 import { redis } from "./redis.ts";
 
 export type PublicStatus = "offline" | "starting" | "live" | "reconnecting";
@@ -14,12 +16,20 @@ export interface PublicLive {
   hlsUrl?: string;
   startedAt?: string;
   viewers?: number;
+  /** The session has ended but its last media is still being transcoded: players play on to the end. */
+  finishing?: boolean;
+  /** Offline because the last stream could not be shown (first sentence of the reason). */
+  problem?: string;
 }
 
 const VIEWER_TTL_MS = 20_000;
+/** An ended session whose transcode is still listing stays on air this long at most. */
+const FINISHING_MAX_MS = 6 * 3600 * 1000;
+/** A stream problem is shown on the channel page for this long. */
+const PUBLIC_PROBLEM_MS = 30 * 60 * 1000;
 
 export async function countViewer(sessionId: string, viewerId: string | null): Promise<number> {
-  const key = `viewers:${sessionId}`;
+  const key = REDIS_KEY.viewers(sessionId);
   const now = Date.now();
   const multi = redis().multi();
   if (viewerId && /^[A-Za-z0-9_-]{8,40}$/.test(viewerId)) multi.zadd(key, now, viewerId);
@@ -30,11 +40,34 @@ export async function countViewer(sessionId: string, viewerId: string | null): P
   return Number(res?.[viewerId ? 2 : 1]?.[1] ?? 0);
 }
 
+/** The session a channel shows: live or reconnecting, or ended with media still being listed. */
+async function sessionOnAir(channelId: string) {
+  return db().liveSession.findFirst({
+    where: {
+      channelId,
+      OR: [{ status: { not: "ended" } }, { playlistsClosedAt: null, endedAt: { gt: new Date(Date.now() - FINISHING_MAX_MS) } }],
+    },
+    orderBy: { startedAt: "desc" },
+    include: { parts: { orderBy: { index: "desc" }, take: 1 } },
+  });
+}
+
+function firstSentence(text: string): string {
+  const m = /^.*?[.!?](\s|$)/.exec(text);
+  return (m ? m[0] : text).trim();
+}
+
 export async function publicLiveStatus(channelId: string, viewerId: string | null = null): Promise<PublicLive> {
-  const session = await currentSession(channelId);
-  if (!session) return { status: "offline" };
+  const session = await sessionOnAir(channelId);
+  if (!session) {
+    const channel = await db().channel.findUnique({ where: { id: channelId }, select: { streamProblem: true, streamProblemAt: true } });
+    const recent = channel?.streamProblem && channel.streamProblemAt && Date.now() - channel.streamProblemAt.getTime() < PUBLIC_PROBLEM_MS;
+    return recent ? { status: "offline", problem: firstSentence(channel.streamProblem!) } : { status: "offline" };
+  }
   const playable = await mediaStore().exists(`${liveKey(session.id)}/master.m3u8`);
-  const base = { sessionId: session.id, startedAt: session.startedAt.toISOString() };
+  const finishing = session.status === "ended";
+  if (finishing && !playable) return { status: "offline" };
+  const base = { sessionId: session.id, startedAt: session.startedAt.toISOString(), ...(finishing ? { finishing: true } : {}) };
   if (!playable) return { status: "starting", ...base };
   return {
     status: session.status === "reconnecting" ? "reconnecting" : "live",
@@ -44,34 +77,44 @@ export async function publicLiveStatus(channelId: string, viewerId: string | nul
   };
 }
 
-export interface IngestStats {
-  partIndex: number;
-  connectedAt: number;
-  width: number | null;
-  height: number | null;
-  declaredFps: number | null;
-  fps: number | null;
-  videoCodec: string | null;
-  audioCodec: string | null;
-  bitrateKbps: number | null;
-  keyframeIntervalSeconds: number | null;
+export type { IngestStats };
+
+export interface TranscodeStatus {
+  speed: number | null;
+  lagSeconds: number | null;
+  behind: boolean;
+  draining: boolean;
+  level: number;
+  preset: string;
+  dropped: string[];
+  /** "The server cannot keep up: …", while it lasts. */
+  warning: string | null;
+  /** What the overload policy changed, and why. */
+  changes: string | null;
 }
 
 export interface DashboardLive extends PublicLive {
   ingest: IngestStats | null;
+  transcode: TranscodeStatus | null;
   segmentSeconds?: number;
   warnings: string[];
+  /** Why the channel's last stream could not go live or stopped (creator-facing), until a stream plays. */
+  streamProblem: string | null;
 }
 
 /** For the channel's owner only (authorised in the query). */
 export async function dashboardLiveStatus(userId: string, channelId: string): Promise<DashboardLive> {
-  const channel = await db().channel.findFirst({ where: { id: channelId, ownerId: userId }, select: { id: true } });
+  const channel = await db().channel.findFirst({ where: { id: channelId, ownerId: userId }, select: { id: true, streamProblem: true } });
   if (!channel) throw new NotFoundError("Channel not found");
   const pub = await publicLiveStatus(channel.id);
-  if (pub.status === "offline" || !pub.sessionId) return { ...pub, ingest: null, warnings: [] };
-  const session = await db().liveSession.findUniqueOrThrow({ where: { id: pub.sessionId }, select: { segmentSeconds: true } });
-  const raw = await redis().get(`ingest-stats:${pub.sessionId}`);
-  const ingest = raw ? (JSON.parse(raw) as IngestStats) : null;
+  const streamProblem = channel.streamProblem;
+  if (pub.status === "offline" || !pub.sessionId) return { ...pub, ingest: null, transcode: null, warnings: [], streamProblem };
+  const session = await db().liveSession.findUniqueOrThrow({
+    where: { id: pub.sessionId },
+    select: { segmentSeconds: true, parts: { orderBy: { index: "desc" }, take: 1, select: { id: true } } },
+  });
+  const partId = session.parts[0]?.id;
+  const [ingest, health] = await Promise.all([partId ? readIngestStats(partId) : null, readTranscodeHealth(pub.sessionId)]);
   const warnings: string[] = [];
   if (ingest?.keyframeIntervalSeconds && ingest.keyframeIntervalSeconds > session.segmentSeconds + 0.05) {
     warnings.push(
@@ -79,8 +122,25 @@ export async function dashboardLiveStatus(userId: string, channelId: string): Pr
         `set it to ${session.segmentSeconds} s in OBS (Settings → Output → Keyframe Interval) for lower latency and smooth quality switching.`,
     );
   }
-  if (ingest && ingest.videoCodec && !ingest.videoCodec.startsWith("avc1")) {
-    warnings.push("Your encoder sends a video codec other than H.264; choose x264 or a hardware H.264 encoder in OBS.");
+  if (ingest && !ingest.finished && ingest.sendSpeed !== null && ingest.sendSpeed < 0.95) {
+    warnings.push(
+      `Your encoder is sending only ${ingest.sendSpeed.toFixed(2)}× real time: the computer running OBS is overloaded. ` +
+        "Lower the output resolution or frame rate, or choose a faster encoder preset in OBS.",
+    );
   }
-  return { ...pub, viewers: pub.viewers ?? 0, ingest, segmentSeconds: session.segmentSeconds, warnings };
+  const described = health ? describeHealth(health) : null;
+  const transcode: TranscodeStatus | null = health
+    ? {
+        speed: health.speed,
+        lagSeconds: health.lagSeconds,
+        behind: health.behind,
+        draining: health.draining,
+        level: health.level,
+        preset: health.preset,
+        dropped: health.dropped,
+        warning: described!.warning,
+        changes: described!.changes,
+      }
+    : null;
+  return { ...pub, viewers: pub.viewers ?? 0, ingest: ingest && !ingest.finished ? ingest : null, transcode, segmentSeconds: session.segmentSeconds, warnings, streamProblem };
 }

@@ -18,3 +18,14 @@ export async function disconnectRedis(): Promise<void> {
   await globalForRedis.livehouseRedis?.quit().catch(() => {});
   globalForRedis.livehouseRedis = undefined;
 }
+
+/** A JSON value stored under `key`, or null when there is none (or it does not parse). */
+export async function readJson<T>(key: string): Promise<T | null> {
+  const raw = await redis().get(key);
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return null;
+  }
+}

@@ -28,7 +28,10 @@ export function replaySegments(pl: MediaPlaylist): Segment[] {
   return out;
 }
 
-/** A marker at each join: where the replay skips a stretch the publisher was gone. */
+/** Media missing inside one part (a transcode restart that could not resume exactly) longer than this is marked. */
+const HOLE_MARK_SECONDS = 0.5;
+
+/** A marker at each join (where the replay skips a stretch the publisher was gone), and at any hole inside a part. */
 export function gapMarkers(segments: Segment[], parts: { index: number; startedAt: Date; endedAt: Date | null }[]): ReplayMarker[] {
   const markers: ReplayMarker[] = [];
   const sorted = [...parts].sort((a, b) => a.index - b.index);
@@ -39,7 +42,20 @@ export function gapMarkers(segments: Segment[], parts: { index: number; startedA
     const at = segments.filter((s) => (s.part ?? 0) <= sorted[i].index).reduce((sum, s) => sum + s.duration, 0);
     markers.push({ at: Math.round(at * 10) / 10, gapSeconds, label: `connection lost for ${gapSeconds} s` });
   }
-  return markers;
+  let at = 0;
+  for (let i = 0; i < segments.length; i++) {
+    const prev = segments[i - 1];
+    const s = segments[i];
+    if (prev && prev.part === s.part && prev.programDateTime !== undefined && s.programDateTime !== undefined) {
+      const hole = (s.programDateTime - (prev.programDateTime + prev.duration * 1000)) / 1000;
+      if (hole > HOLE_MARK_SECONDS) {
+        const rounded = Math.round(hole * 10) / 10;
+        markers.push({ at: Math.round(at * 10) / 10, gapSeconds: rounded, label: `${rounded} s missing (transcoder restarted)` });
+      }
+    }
+    at += s.duration;
+  }
+  return markers.sort((a, b) => a.at - b.at);
 }
 
 /**

@@ -12,7 +12,7 @@ export interface Role {
 }
 
 export const WEB: Role = { name: "web", entry: "app/server.ts" };
-export const INGEST: Role = { name: "ingest", entry: "ingest/server.ts" };
+export const INGEST: Role = { name: "ingest", entry: "ingest/main.ts" };
 export const WORKER: Role = { name: "worker", entry: "workers/main.ts" };
 export const APPSERVICE: Role = { name: "appservice", entry: "appservice/main.ts" };
 export const ROLES: Role[] = [WEB, INGEST, WORKER, APPSERVICE];
@@ -80,6 +80,24 @@ export function startRole(role: Role, opts: RoleOptions): SupervisedRole {
     },
   };
   return handle;
+}
+
+/** Runs a one-shot script of the repository (e.g. the capacity check) with the roles' environment. */
+export function runOnce(entry: string, env: NodeJS.ProcessEnv, logFile?: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, entry)], {
+      cwd: root,
+      env: { ...env, NODE_ENV: env.NODE_ENV ?? "production" },
+      stdio: ["ignore", logFile ? "pipe" : "inherit", logFile ? "pipe" : "inherit"],
+    });
+    if (logFile) {
+      mkdirSync(path.dirname(logFile), { recursive: true });
+      const sink = createWriteStream(logFile, { flags: "a" });
+      child.stdout!.pipe(sink);
+      child.stderr!.pipe(sink);
+    }
+    child.on("exit", (code) => resolve(code));
+  });
 }
 
 export async function waitForHttp(url: string, seconds = 60): Promise<void> {

@@ -11,7 +11,7 @@ import { config } from "../lib/config.ts";
 import { dropDatabase, ensureDatabase, migrate } from "../lib/migrate.ts";
 import { buildWebIfNeeded } from "./build.ts";
 import { startLivehouseHomeserver } from "./homeserver.ts";
-import { APPSERVICE, INGEST, WEB, WORKER, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
+import { APPSERVICE, INGEST, WEB, WORKER, runOnce, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
 import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
 import { ensureChromium, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
 
@@ -53,7 +53,7 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
   await migrate(databaseUrl);
   buildWebIfNeeded();
 
-  const [port, rtmpPort] = [await freePort(), await freePort()];
+  const [port, rtmpPort, ingestInternalPort] = [await freePort(), await freePort(), await freePort()];
   const [hsClientPort, hsFederationPort, appservicePort] = [await freePort(), await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -68,7 +68,10 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
     LH_TEST_BASE_URL: baseUrl,
     RTMP_PORT: String(rtmpPort),
     RTMP_BIND: "127.0.0.1",
-    INGEST_INTERNAL_URL: `rtmp://127.0.0.1:${rtmpPort}`,
+    INGEST_INTERNAL_PORT: String(ingestInternalPort),
+    INGEST_INTERNAL_BIND: "127.0.0.1",
+    INGEST_INTERNAL_URL: `http://127.0.0.1:${ingestInternalPort}`,
+    INGEST_SPOOL_DIR: `${mediaDir}-spool`,
     INGEST_HANDSHAKE_TIMEOUT_SECONDS: "3",
     MEDIA_DIR: mediaDir,
     HLS_SEGMENT_SECONDS: String(opts.segmentSeconds ?? 1),
@@ -98,6 +101,8 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
   });
   env.LH_TEST_MATRIX_SHARED_SECRET = homeserver.registrationSharedSecret;
   const log = (name: string) => path.join(opts.logDir, `${name}.log`);
+  // The default ladder (TRANSCODE_LADDER=auto) is measured on this machine before the roles load it.
+  await runOnce("workers/capacityCheck.ts", env, log("capacity"));
   const roles = [
     startRole(WEB, { env, logFile: log("web"), restart: true }),
     startRole(INGEST, { env, logFile: log("ingest"), restart: true }),
@@ -120,6 +125,7 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
       await homeserver.stop();
       await dropDatabase(synapseDb.toString()).catch((e) => say(`could not drop ${synapseDb.pathname}: ${e.message}`));
       rmSync(mediaDir, { recursive: true, force: true });
+      rmSync(`${mediaDir}-spool`, { recursive: true, force: true });
       rmSync(matrixDir, { recursive: true, force: true });
       await dropDatabase(databaseUrl).catch((e) => say(`could not drop ${dbUrl.pathname}: ${e.message}`));
       const r = new Redis(config.redisUrl);

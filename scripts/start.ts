@@ -7,7 +7,7 @@ import { ensureDatabase, migrate } from "../lib/migrate.ts";
 import { disconnectRedis } from "../lib/redis.ts";
 import { buildWebIfNeeded } from "./build.ts";
 import { ensureDemo } from "./demo.ts";
-import { ROLES, startRole, waitForHttp } from "./roles.ts";
+import { ROLES, runOnce, startRole, waitForHttp } from "./roles.ts";
 import { startLivehouseHomeserver } from "./homeserver.ts";
 import { SetupError, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
 import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
@@ -38,6 +38,8 @@ try {
       postgresUrl: synapseDb.toString(),
     });
   }
+  // TRANSCODE_LADDER=auto: measure this machine once (cached) before anything else runs on it.
+  await runOnce("workers/capacityCheck.ts", process.env);
   const demo = process.env.LIVEHOUSE_DEMO === "0" ? null : await ensureDemo();
   await disconnectDb();
   await disconnectRedis();

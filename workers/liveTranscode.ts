@@ -1,39 +1,67 @@
-// One live part's transcode: for as long as its publisher publishes, run ONE
-// ffmpeg that encodes every rung, and turn the segments it cuts into the
-// session's HLS playlists.
+// One live part's transcode: read the part's source from ingest's spool, run ONE
+// ffmpeg for every rung, and list the segments it cuts in the session's HLS
+// playlists until every frame ingest received is listed.
 //
-// BullMQ delivers at least once: a worker that stalls or dies has its job handed
-// to another. Each attempt therefore takes a new epoch for the part (Postgres
-// row). Only the holder of the current epoch may add segments to the playlists;
-// ingest disconnects readers of older epochs; and an older ffmpeg left behind on
-// this host is killed before a new one starts. Two ffmpeg processes never write
-// one stream.
-import { readFile } from "node:fs/promises";
-import os from "node:os";
+// The spool makes the input lossless: ffmpeg reads at its own pace, so a
+// transcode slower than real time falls behind but loses nothing, and when the
+// publisher leaves it goes on to the last frame. A part may take several ffmpeg
+// runs — a worker dies and another takes the job over, or the overload policy
+// changes the preset or the rungs — and each run resumes where the listing
+// stopped (segmentLister.ts).
+//
+// BullMQ delivers at least once, so every run takes a new epoch for the part:
+// ingest serves the spool only to the newest epoch, and only the newest holds
+// the pen (lib/live/pen.ts). Two ffmpeg processes never write one stream.
 import type { Job } from "bullmq";
-import ffmpeg from "fluent-ffmpeg";
+import { UnrecoverableError } from "bullmq";
 import { config } from "../lib/config.ts";
 import { db } from "../lib/db.ts";
+import { classifyFfmpegFailure, failureMessage } from "../lib/ffmpeg/failures.ts";
 import { buildLiveLadder, planRenditions, type Rendition, type SourceInfo } from "../lib/ffmpeg/liveLadder.ts";
+import { aliasRenditions, ladderWithinMaster } from "../lib/ffmpeg/masterFit.ts";
 import { LivePlaylists, liveKey } from "../lib/hls/livePlaylists.ts";
-import { SegmentListTail } from "../lib/hls/segmentList.ts";
-import { internalReadUrl } from "../lib/internalAuth.ts";
-import { parseLadder, type Ladder } from "../lib/ladder.ts";
+import { readIngestStats } from "../lib/ingestStats.ts";
+import { parseLadder, rungsForSource } from "../lib/ladder.ts";
+import { endSession } from "../lib/liveSessions.ts";
+import { Pen, PEN_RENEW_MS } from "../lib/live/pen.ts";
+import { decideOverload, describeStepChange, initialOverloadState, isBehind, overloadSteps, type OverloadState, type OverloadStep } from "../lib/live/overload.ts";
+import { readTranscodeHealth, writeTranscodeHealth, type OverloadChange } from "../lib/live/transcodeHealth.ts";
 import { logger } from "../lib/log.ts";
 import type { MediaStore } from "../lib/media/store.ts";
 import type { TranscodeJob } from "../lib/queue.ts";
-import { buildReplay } from "../lib/replays.ts";
+import { REDIS_KEY } from "../lib/redisKeys.ts";
 import { redis } from "../lib/redis.ts";
+import { spoolReadUrl, spoolStartMs } from "../lib/spool.ts";
+import { clearStreamProblem, reportStreamProblem } from "../lib/streamProblem.ts";
+import { probeVideo, type FfmpegResult } from "./ffmpegRunner.ts";
+import { CpuSampler } from "./live/cpuSampler.ts";
+import { killLeftoverFfmpeg, recordTranscodeProcess } from "./live/leftovers.ts";
+import { ProgressMonitor } from "./live/progressMonitor.ts";
+import { SegmentLister } from "./live/segmentLister.ts";
 import type { Transcoder } from "./transcoder.ts";
 
 const log = logger("worker");
 const POLL_MS = 100;
+const TAKE_PEN_EVERY_MS = 500;
+const SAMPLE_EVERY_MS = 2000;
+/** Runs in a row that fail without listing anything before the source counts as one we cannot transcode. */
+const MAX_FRUITLESS_RUNS = 3;
+/** The last listed segment may end this far before the last media ingest received. */
+const END_TOLERANCE_SECONDS = 1;
 
 /** ffmpeg processes this worker runs, so that stopping the worker stops them too. */
 export const runningTranscodes = new Set<{ kill(): void }>();
 
-export const writerFlagKey = (sessionId: string) => `live-writer:${sessionId}`;
-const ffmpegRecordKey = (partId: string) => `live-ffmpeg:${partId}`;
+export interface LiveTranscodeDeps {
+  store: MediaStore;
+  transcoder: Transcoder;
+}
+
+type Part = NonNullable<Awaited<ReturnType<typeof loadPart>>>;
+
+function loadPart(partId: string) {
+  return db().livePart.findUnique({ where: { id: partId }, include: { session: true } });
+}
 
 async function takeEpoch(partId: string): Promise<number | null> {
   const rows = await db().$queryRaw<{ transcode_epoch: number }[]>`
@@ -41,218 +69,317 @@ async function takeEpoch(partId: string): Promise<number | null> {
   return rows[0]?.transcode_epoch ?? null;
 }
 
-async function currentEpoch(partId: string): Promise<number | null> {
-  const p = await db().livePart.findUnique({ where: { id: partId }, select: { transcodeEpoch: true } });
-  return p?.transcodeEpoch ?? null;
-}
-
-/** An ffmpeg of an earlier attempt may outlive its worker (SIGKILL does not reach children). */
-async function killLeftoverFfmpeg(partId: string): Promise<void> {
-  const raw = await redis().get(ffmpegRecordKey(partId));
-  if (!raw) return;
-  const { host, pid } = JSON.parse(raw) as { host: string; pid: number };
-  if (host !== os.hostname() || !pid) return;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  if (!cmdline.includes(partId)) return;
-  log.warn("killing the ffmpeg of an earlier attempt", { part: partId, pid });
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {}
-  for (let i = 0; i < 50; i++) {
-    if (!(await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => ""))) return;
-    await new Promise((r) => setTimeout(r, 50));
+async function sourceOf(part: Part): Promise<SourceInfo> {
+  let { width, height } = part;
+  let fps = part.fps ?? 0;
+  if (!width || !height) {
+    // The encoder sent neither metadata nor a parsable SPS: ask ffprobe (through a read of the current epoch).
+    const probed = await probeVideo(await spoolReadUrl(part.id, part.transcodeEpoch));
+    width = probed.width ?? 1280;
+    height = probed.height ?? 720;
+    fps = fps || probed.fps || 0;
   }
+  return {
+    width,
+    height,
+    fps,
+    videoCodec: part.videoCodec?.startsWith("avc1.") ? part.videoCodec : null,
+    audioCodec: part.audioCodec,
+    audioSampleRate: part.audioSampleRate,
+    audioChannels: part.audioChannels,
+  };
 }
 
-function probe(url: string): Promise<Partial<SourceInfo>> {
-  return new Promise((resolve) => {
-    ffmpeg.ffprobe(url, (err, data) => {
-      const v = data?.streams.find((s) => s.codec_type === "video");
-      if (err || !v) return resolve({});
-      const [n, d] = String(v.avg_frame_rate ?? "0/1").split("/").map(Number);
-      resolve({ width: v.width, height: v.height, fps: d ? n / d : undefined });
-    });
-  });
-}
-
-export interface LiveTranscodeDeps {
-  transcoder: Transcoder;
-  store: MediaStore;
-}
+type RunOutcome =
+  | { kind: "finished" }
+  | { kind: "step"; level: number; why: string; direction: "down" | "up" }
+  | { kind: "superseded" }
+  | { kind: "failed"; result: FfmpegResult; listed: number };
 
 export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTranscodeDeps): Promise<string> {
   const { partId } = job.data;
-  const epoch = await takeEpoch(partId);
-  if (epoch === null) return "part no longer exists";
-  const part = await db().livePart.findUniqueOrThrow({ where: { id: partId }, include: { session: true } });
+  let part = await loadPart(partId);
+  if (!part) return "part no longer exists";
+  if (part.transcodeDoneAt) return "already listed";
   const session = part.session;
   const playlists = new LivePlaylists(deps.store, session.id, session.segmentSeconds);
-  if (part.endedAt) {
-    await finishIfEnded(playlists, session.id, null);
-    return "part had already ended";
-  }
-  await killLeftoverFfmpeg(partId);
-
-  const input = await internalReadUrl(partId, epoch);
-  let source: SourceInfo = {
-    width: part.width ?? 0,
-    height: part.height ?? 0,
-    fps: part.fps ?? 0,
-    videoCodec: part.videoCodec?.startsWith("avc1.") ? part.videoCodec : null,
-    audioCodec: part.audioCodec,
-  };
-  if (!source.width || !source.height || !source.fps) {
-    const probed = await probe(input);
-    source = { ...source, width: source.width || probed.width || 1280, height: source.height || probed.height || 720, fps: source.fps || probed.fps || 30 };
-  }
-  // A later part of a session keeps the session's master playlist: it encodes the
-  // master's rungs that fit its source, and feeds taller renditions from the best
-  // rung it has (players on them keep playing; nothing is upscaled).
   const master = await playlists.readMaster();
-  const ladder = master ? ladderWithinMaster(master.renditions, source) : parseLadder(session.ladder);
+  const source = await sourceOf(part);
+  // A later part keeps the session's master playlist: it encodes the master's rungs that
+  // fit its source and feeds taller renditions from the best rung it has (never upscaled).
+  // Only rungs this source fills: the overload policy then drops rungs that are really encoded.
+  const sessionLadder = parseLadder(session.ladder);
+  const baseLadder = master ? ladderWithinMaster(master.renditions, source) : { rungs: rungsForSource(sessionLadder, source), passthrough: sessionLadder.passthrough };
+  const steps = overloadSteps(baseLadder, config.x264Preset);
+  const masterRenditions = master?.renditions ?? planRenditions(source, baseLadder);
+  const lister = new SegmentLister(playlists, part, masterRenditions, master !== null);
+  await lister.load();
+  // A takeover (or a reconnect) starts from the overload step the session was at.
+  const previous = await readTranscodeHealth(session.id);
+  const ctx: RunContext = {
+    job,
+    part,
+    source,
+    lister,
+    steps,
+    state: initialOverloadState(Date.now(), Math.min(previous?.level ?? 0, steps.length - 1)),
+    changes: previous?.changes ?? [],
+    playlists,
+    masterRenditions,
+    transcoder: deps.transcoder,
+  };
+
+  for (;;) {
+    const before = ctx.steps[ctx.state.level];
+    const outcome = await transcodeRun(ctx);
+    if (outcome.kind === "finished") break;
+    if (outcome.kind === "superseded") {
+      log.warn("superseded by a newer attempt; stopped", { session: session.id, part: part.index });
+      return "superseded";
+    }
+    if (outcome.kind === "step") {
+      // decideOverload has moved ctx.state to the new level; the next run uses it.
+      const what = describeStepChange(before, ctx.steps[outcome.level]);
+      ctx.changes.push({ at: Date.now(), what, why: outcome.why, direction: outcome.direction });
+      while (ctx.changes.length > 5) ctx.changes.shift();
+      log.warn(outcome.direction === "down" ? "transcode cannot keep up: stepping down" : "transcode has headroom: stepping up", {
+        session: session.id,
+        part: part.index,
+        change: what,
+        why: outcome.why,
+      });
+      continue;
+    }
+    // ffmpeg failed.
+    const failure = classifyFfmpegFailure(outcome.result.stderrTail);
+    if (failure.kind === "superseded") return "superseded";
+    if (failure.kind === "source-gone") {
+      log.warn("the part's source is no longer on ingest; what was listed stays", { session: session.id, part: part.index });
+      break;
+    }
+    const fruitless = outcome.listed > 0 ? 0 : await redis().incr(REDIS_KEY.transcodeFailures(partId));
+    if (outcome.listed > 0) await redis().del(REDIS_KEY.transcodeFailures(partId));
+    else await redis().expire(REDIS_KEY.transcodeFailures(partId), 3600);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (failure.kind === "unsupported" || fruitless >= MAX_FRUITLESS_RUNS || lastAttempt) {
+      await giveUp(part, playlists, deps.store, failureMessage(failure.reason, outcome.result.stderrTail));
+      throw new UnrecoverableError(`transcode gave up: ${failure.reason ?? "ffmpeg kept failing"}`);
+    }
+    const why = outcome.result.signal ? `signal ${outcome.result.signal}` : `code ${outcome.result.code}`;
+    throw new Error(`ffmpeg exited (${why}): ${outcome.result.stderrTail.slice(-3).join(" | ")}`);
+  }
+
+  // Every frame is listed: this part is done, the next part may list, and if the
+  // session is over, whoever releases the pen last closes the playlists.
+  await db().livePart.update({ where: { id: partId }, data: { transcodeDoneAt: new Date() } });
+  await redis().del(REDIS_KEY.transcodeFailures(partId));
+  part = (await loadPart(partId))!;
+  const pen = new Pen(playlists, { kind: "transcode", partIndex: part.index, partId, epoch: part.transcodeEpoch });
+  await pen.release(deps.store);
+  log.info("part fully listed", { session: session.id, part: part.index, holes: lister.holes.length });
+  return `listed ${lister.listedSeconds.toFixed(1)} s${lister.holes.length ? `, ${lister.holes.length} hole(s)` : ""}`;
+}
+
+/** A source we cannot transcode: say why to the creator, stop the session, and let the next part (if any) list. */
+async function giveUp(part: Part, playlists: LivePlaylists, store: MediaStore, reason: string): Promise<void> {
+  log.error("transcode gave up; the creator is told why", { session: part.sessionId, part: part.index, reason });
+  await db().livePart.update({ where: { id: part.id }, data: { transcodeDoneAt: new Date(), transcodeError: reason } });
+  await reportStreamProblem(part.session.channelId, reason).catch(() => {});
+  const latest = await db().livePart.findFirst({ where: { sessionId: part.sessionId }, orderBy: { index: "desc" }, select: { id: true } });
+  if (latest?.id === part.id) await endSession(part.sessionId, "transcode-failed");
+  const fresh = await db().livePart.findUniqueOrThrow({ where: { id: part.id }, select: { transcodeEpoch: true } });
+  await new Pen(playlists, { kind: "transcode", partIndex: part.index, partId: part.id, epoch: fresh.transcodeEpoch }).release(store);
+}
+
+interface RunContext {
+  job: Job<TranscodeJob>;
+  part: Part;
+  source: SourceInfo;
+  lister: SegmentLister;
+  steps: OverloadStep[];
+  state: OverloadState;
+  changes: OverloadChange[];
+  playlists: LivePlaylists;
+  masterRenditions: Rendition[];
+  transcoder: Transcoder;
+  /** The last sample found the transcode behind. */
+  behind?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One ffmpeg run from the spool, until the source ends, the policy wants another step, or it fails. */
+async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
+  const { part, lister, playlists } = ctx;
+  const session = part.session;
+  const epoch = await takeEpoch(part.id);
+  if (epoch === null) return { kind: "superseded" };
+  await killLeftoverFfmpeg(part.id);
+  const step = ctx.steps[ctx.state.level];
+  const from = lister.resumeFromMs();
+  // Where ingest will start this read (a keyframe): keyframes are forced on multiples of the
+  // segment length of the part's own timeline, so every run cuts at the same instants.
+  const startMs = await spoolStartMs(part.id, epoch, from);
+  if (startMs === null) return { kind: "failed", result: { code: 1, signal: null, stderrTail: ["Server returned 404 Not Found (no spool for this part)"] }, listed: 0 };
   const prefix = `p${part.index}e${epoch}-`;
   const dirs = new Map<string, string>();
-  for (const r of planRenditions(source, ladder)) dirs.set(r.name, await deps.store.localDir(`${liveKey(session.id)}/${r.name}`));
-  const { spec, renditions } = buildLiveLadder({
-    input,
-    source,
-    ladder,
+  for (const r of planRenditions(ctx.source, step.ladder)) dirs.set(r.name, await playlists.store.localDir(`${liveKey(session.id)}/${r.name}`));
+  const built = buildLiveLadder({
+    input: await spoolReadUrl(part.id, epoch, from),
+    inputFormat: "flv",
+    inputStartSeconds: startMs / 1000,
+    source: ctx.source,
+    ladder: step.ladder,
     segmentSeconds: session.segmentSeconds,
     outputDir: (r) => dirs.get(r.name)!,
     segmentPrefix: prefix,
-    x264Preset: config.x264Preset,
+    x264Preset: step.preset,
   });
-  const fedFrom = aliasRenditions(master?.renditions ?? renditions, renditions);
+  lister.startRun(epoch, built.renditions, aliasRenditions(ctx.masterRenditions, built.renditions), (r) => dirs.get(r.name)!, `${prefix}segments.csv`);
 
-  await redis().set(writerFlagKey(session.id), `${partId}:${epoch}`, "EX", 15);
-  const running = await deps.transcoder.start(spec);
+  const monitor = new ProgressMonitor();
+  monitor.newRun(startMs / 1000);
+  const running = await ctx.transcoder.start(built.spec, { onProgress: monitor.onProgress });
   runningTranscodes.add(running);
-  await redis().set(ffmpegRecordKey(partId), JSON.stringify({ host: os.hostname(), pid: running.pid, epoch }), "EX", 86400);
+  await recordTranscodeProcess(part.id, running.pid, epoch);
+  const cpu = new CpuSampler(running.pid);
   log.info("transcoding", {
     session: session.id,
     part: part.index,
     epoch,
-    attempt: job.attemptsMade + 1,
-    source: `${source.width}x${source.height}@${source.fps}`,
-    renditions: renditions.map((r) => r.name).join(","),
+    attempt: ctx.job.attemptsMade + 1,
+    from: from === null ? "start" : `${(from / 1000).toFixed(2)} s`,
+    source: `${ctx.source.width}x${ctx.source.height}@${ctx.source.fps}`,
+    preset: step.preset,
+    renditions: built.renditions.map((r) => r.name).join(","),
   });
 
-  const tails = renditions.map((r) => ({ r, tail: new SegmentListTail(`${dirs.get(r.name)}/${prefix}segments.csv`), appended: 0 }));
-  const appendedTo = new Map<string, number>();
-  let fenced = true;
-  let exited = false;
-  const exit = running.done.then((res) => {
-    exited = true;
-    return res;
-  });
-  const heartbeat = setInterval(() => {
-    void redis().set(writerFlagKey(session.id), `${partId}:${epoch}`, "EX", 15).catch(() => {});
-  }, 5000);
+  const pen = new Pen(playlists, { kind: "transcode", partIndex: part.index, partId: part.id, epoch });
+  let holding = false;
+  let nextTake = 0;
+  let nextSample = Date.now() + SAMPLE_EVERY_MS;
+  let nextRenew = Date.now() + PEN_RENEW_MS;
+  let listedThisRun = 0;
+  let firstSeen = false;
+  let exited: FfmpegResult | null = null;
+  const exit = running.done.then((r) => (exited = r));
 
-  const drain = async () => {
-    const batches = await Promise.all(tails.map(async (t) => ({ t, segs: await t.tail.poll() })));
-    if (batches.every((b) => b.segs.length === 0)) return;
-    if ((await currentEpoch(partId)) !== epoch) {
-      fenced = false;
-      return;
+  // Lists what is collected; false when the pen was taken over (a newer attempt writes now).
+  const listCollected = async (): Promise<boolean> => {
+    const polled = await lister.poll();
+    if (polled && !firstSeen) {
+      firstSeen = true;
+      const first = lister.firstCollectedStart();
+      if (first !== null) monitor.firstSegmentAt(first);
     }
-    await playlists.lock(async () => {
-      for (const { t, segs } of batches) {
-        for (const s of segs) {
-          for (const target of fedFrom.get(t.r.name) ?? []) {
-            const count = appendedTo.get(target) ?? 0;
-            await playlists.append(
-              target,
-              {
-                uri: target === t.r.name ? s.file : `../${t.r.name}/${s.file}`,
-                duration: s.end - s.start,
-                programDateTime: part.startedAt.getTime() + (s.start * 1000 - part.timelineOffsetMs),
-                part: part.index,
-              },
-              { startsRun: count === 0 },
-            );
-            appendedTo.set(target, count + 1);
-          }
-          t.appended++;
-        }
-      }
-      if (!master && !(await playlists.readMaster()) && tails.every((t) => t.appended > 0)) await playlists.writeMaster(renditions);
-    });
+    if (!holding || lister.pendingCount === 0) return true;
+    const listed = await pen.whileHeld(() => lister.list());
+    if (listed === null) return false;
+    if (listed > 0) {
+      if (listedThisRun === 0) await clearStreamProblem(session.channelId).catch(() => {});
+      listedThisRun += listed;
+      const until = lister.listedUntilMs();
+      if (until !== null) await redis().set(REDIS_KEY.spoolListedUntil(part.id), String(until), "EX", 86400);
+    }
+    return true;
+  };
+
+  const stop = (outcome: RunOutcome): RunOutcome => {
+    running.kill();
+    return outcome;
   };
 
   try {
-    while (!exited && fenced) {
-      await drain();
-      await Promise.race([exit, new Promise((r) => setTimeout(r, POLL_MS))]);
+    while (!exited) {
+      const now = Date.now();
+      if (!holding && now >= nextTake) {
+        holding = await pen.tryTake();
+        nextTake = now + TAKE_PEN_EVERY_MS;
+      }
+      if (!(await listCollected())) return stop({ kind: "superseded" });
+      if (holding && now >= nextRenew) {
+        nextRenew = now + PEN_RENEW_MS;
+        if (!(await pen.renew())) return stop({ kind: "superseded" });
+      }
+      if (now >= nextSample) {
+        nextSample = now + SAMPLE_EVERY_MS;
+        const decision = await sample(ctx, monitor, cpu, step, now);
+        if (decision) {
+          running.kill();
+          await exit;
+          // Segments cut before the kill are whole: list them, the next run starts after them.
+          if (holding && !(await listCollected())) return { kind: "superseded" };
+          return decision;
+        }
+      }
+      await Promise.race([exit, sleep(POLL_MS)]);
     }
-    if (!fenced) {
-      running.kill();
-      log.warn("superseded by a newer attempt; stopped", { session: session.id, part: part.index, epoch });
-      return "superseded";
+    const result = exited as FfmpegResult;
+    if (result.code !== 0) {
+      if (holding) await listCollected();
+      return { kind: "failed", result, listed: listedThisRun };
     }
-    const result = await exit;
-    await drain();
-    // The publisher leaving closes our input: wait briefly for ingest to record it.
-    let ended = (await db().livePart.findUnique({ where: { id: partId } }))?.endedAt;
-    for (let i = 0; !ended && result.code === 0 && i < 30; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      ended = (await db().livePart.findUnique({ where: { id: partId } }))?.endedAt;
+    // The spool ended: the publisher has left. List the rest, waiting for the pen if an earlier part still holds it.
+    while (!holding) {
+      holding = await pen.tryTake();
+      if (!holding) await sleep(TAKE_PEN_EVERY_MS);
     }
-    if (!ended && fenced && (await currentEpoch(partId)) === epoch) {
-      const why = result.signal ? `signal ${result.signal}` : `code ${result.code}`;
-      throw new Error(`ffmpeg exited (${why}) while the publisher is still live: ${result.stderrTail.slice(-3).join(" | ")}`);
+    if (!(await listCollected())) return { kind: "superseded" };
+    const stats = await readIngestStats(part.id);
+    const listedTo = (lister.listedUntilMs() ?? 0) / 1000;
+    if (stats && (!stats.finished || (stats.receivedMediaMs !== null && listedTo < stats.receivedMediaMs / 1000 - END_TOLERANCE_SECONDS))) {
+      // The read ended early (ingest restarting, a connection cut): the next run resumes where listing stopped.
+      return { kind: "failed", result: { code: 0, signal: null, stderrTail: [`the spool read ended at ${listedTo.toFixed(2)} s before the source's end`] }, listed: listedThisRun };
     }
-    return "publisher finished";
+    await writeHealth(ctx, step, null, 0, true);
+    return { kind: "finished" };
   } finally {
-    clearInterval(heartbeat);
     runningTranscodes.delete(running);
     if (!exited) running.kill();
-    await finishIfEnded(playlists, session.id, `${partId}:${epoch}`);
   }
 }
 
-/** The master's rungs that fit a (possibly smaller) source of a later part. */
-export function ladderWithinMaster(master: Rendition[], source: SourceInfo): Ladder {
-  const encoded = master.filter((r) => !r.passthrough);
-  const fit = encoded.filter((r) => r.height <= source.height);
-  const rungs = (fit.length ? fit : encoded.slice(-1)).map((r) => {
-    const height = Math.min(r.height, source.height - (source.height % 2));
-    return { height, fps: r.fps, videoKbps: r.videoKbps, name: r.name };
-  });
-  return { rungs, passthrough: master.some((r) => r.passthrough) };
-}
-
-/** Which playlists each encoded rendition feeds: its own, plus master renditions it stands in for. */
-export function aliasRenditions(master: Rendition[], encoded: Rendition[]): Map<string, string[]> {
-  const out = new Map<string, string[]>(encoded.map((r) => [r.name, [] as string[]]));
-  for (const m of master) {
-    const same = encoded.find((r) => r.name === m.name);
-    const stand = same ?? [...encoded].filter((r) => !r.passthrough).sort((a, b) => b.height - a.height).find((r) => r.height <= m.height) ?? encoded[0];
-    out.get(stand.name)!.push(m.name);
+/** Measures, publishes the health record, and asks the overload policy; returns a step to take, if any. */
+async function sample(ctx: RunContext, monitor: ProgressMonitor, cpu: CpuSampler, step: OverloadStep, now: number): Promise<RunOutcome | null> {
+  const stats = await readIngestStats(ctx.part.id);
+  const lag = monitor.lag(stats, now);
+  const speed = monitor.speed(now);
+  const { idleCores, processCores } = cpu.sample(now);
+  const s = { at: now, speed, lagSeconds: lag, idleCores, ffmpegCores: processCores };
+  const { state, action } = decideOverload(ctx.state, s, ctx.steps, { mode: config.transcodeOverload, segmentSeconds: ctx.part.session.segmentSeconds });
+  ctx.state = state;
+  const behind = isBehind(s, ctx.part.session.segmentSeconds);
+  await writeHealth(ctx, step, speed, lag, stats?.finished ?? false, behind);
+  // Logged once per episode, not every sample.
+  const started = behind && !ctx.behind;
+  ctx.behind = behind;
+  if (started) {
+    log.warn("transcode is behind the live edge", {
+      session: ctx.part.sessionId,
+      part: ctx.part.index,
+      speed: speed?.toFixed(2),
+      lagSeconds: lag?.toFixed(1),
+      policy: config.transcodeOverload,
+    });
   }
-  return out;
+  if (action.kind === "none") return null;
+  return { kind: "step", level: action.to, why: action.why, direction: action.kind };
 }
 
-/** Release the pen; if the session has ended meanwhile, close its playlists. */
-async function finishIfEnded(playlists: LivePlaylists, sessionId: string, ourFlag: string | null): Promise<void> {
-  await playlists.lock(async () => {
-    const flag = await redis().get(writerFlagKey(sessionId));
-    if (ourFlag && flag === ourFlag) await redis().del(writerFlagKey(sessionId));
-    const s = await db().liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
-    if (s?.status === "ended" && (!flag || flag === ourFlag)) await playlists.end();
-  });
+async function writeHealth(ctx: RunContext, step: OverloadStep, speed: number | null, lag: number | null, draining: boolean, behind = false): Promise<void> {
+  await writeTranscodeHealth({
+    sessionId: ctx.part.sessionId,
+    partIndex: ctx.part.index,
+    updatedAt: Date.now(),
+    speed,
+    lagSeconds: lag,
+    behind,
+    draining,
+    mode: config.transcodeOverload,
+    level: ctx.state.level,
+    preset: step.preset,
+    encoded: step.ladder.rungs.map((r) => r.name).concat(step.ladder.passthrough ? ["source"] : []),
+    dropped: step.dropped,
+    changes: ctx.changes,
+  }).catch(() => {});
 }
-
-/** Finalize job: once no transcode or slate holds the pen (retried until then),
- * ENDLIST on every playlist, then the session's one replay. */
-export async function finalizeSession(sessionId: string, store: MediaStore): Promise<string | null> {
-  const session = await db().liveSession.findUnique({ where: { id: sessionId } });
-  if (!session) return null;
-  const playlists = new LivePlaylists(store, sessionId, session.segmentSeconds);
-  await playlists.lock(async () => {
-    if (await redis().get(writerFlagKey(sessionId))) throw new Error("a transcode is still writing; retrying");
-    await playlists.end();
-  });
-  return buildReplay(sessionId, store);
-}
-

@@ -1,25 +1,32 @@
-// The workers role (`npm run worker`): BullMQ consumers for live transcodes and
-// live-session control jobs. Run as many as you like, on any host that reaches
-// Redis, PostgreSQL, ingest (INGEST_INTERNAL_URL) and the media directory.
+// The workers role (`npm run worker`): BullMQ consumers for live transcodes,
+// slates, replay exports and live-session control jobs. Run as many as you like,
+// on any host that reaches Redis, PostgreSQL, ingest's internal port
+// (INGEST_INTERNAL_URL) and the media directory.
 import { Worker } from "bullmq";
 import { config } from "../lib/config.ts";
-import { graceExpired, sweepStaleSessions } from "../lib/liveSessions.ts";
+import { closePlaylistsIfEnded } from "../lib/live/pen.ts";
+import { graceExpired } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";
 import { mediaStore } from "../lib/media/store.ts";
 import { QUEUE, bullConnection, bullPrefix, scheduleSweep, type ControlJob, type ExportJob, type SlateJob, type TranscodeJob } from "../lib/queue.ts";
 import { runReplayExport } from "./replayExport.ts";
 import { runSlate } from "./slate.ts";
-import { finalizeSession, runLiveTranscode, runningTranscodes } from "./liveTranscode.ts";
+import { runLiveTranscode, runningTranscodes } from "./liveTranscode.ts";
+import { sweep } from "./sweep.ts";
 import { LocalFfmpegTranscoder } from "./transcoder.ts";
+import { ensureCapacityProfile } from "./capacityCheck.ts";
 
 const log = logger("worker");
 const store = mediaStore();
 const transcoder = new LocalFfmpegTranscoder();
 
+// TRANSCODE_LADDER=auto: publish this host's measured capacity (measured once per host and cached).
+await ensureCapacityProfile();
+
 // A live transcode runs for hours. Its lock is renewed every 2.5 s while this
 // process lives; if the process dies, another worker takes the job over within
 // lockDuration + stalledInterval (about 7 s), and it may do so many times.
-const transcodeWorker = new Worker<TranscodeJob, string>(QUEUE.transcode, (job) => runLiveTranscode(job, { transcoder, store }), {
+const transcodeWorker = new Worker<TranscodeJob, string>(QUEUE.transcode, (job) => runLiveTranscode(job, { store, transcoder }), {
   connection: bullConnection(),
   prefix: bullPrefix(),
   concurrency: config.workerConcurrency,
@@ -47,19 +54,18 @@ const controlWorker = new Worker<ControlJob>(
   QUEUE.control,
   async (job) => {
     if (job.data.kind === "grace-expired") await graceExpired(job.data.sessionId, job.data.partIndex);
-    else if (job.data.kind === "finalize") await finalizeSession(job.data.sessionId, store);
-    else {
-      const swept = await sweepStaleSessions();
-      if (swept.dropped || swept.expired) log.warn("recovered stale live sessions", swept);
-    }
+    // Closes the playlists now, or leaves it to the transcode still listing (it closes them when done).
+    else if (job.data.kind === "finalize") await closePlaylistsIfEnded(job.data.sessionId, store);
+    else await sweep(store);
   },
   { connection: bullConnection(), prefix: bullPrefix(), concurrency: 8 },
 );
 
 for (const w of [transcodeWorker, controlWorker, slateWorker, exportWorker]) {
-  w.on("failed", (job, err) =>
-    log.warn("job failed; it will be retried", { queue: w.name, job: job?.id, attempt: job?.attemptsMade, error: err.message.slice(0, 300) }),
-  );
+  w.on("failed", (job, err) => {
+    const final = err.name === "UnrecoverableError" || (job && job.attemptsMade >= (job.opts.attempts ?? 1));
+    log.warn(final ? "job failed for good" : "job failed; it will be retried", { queue: w.name, job: job?.id, attempt: job?.attemptsMade, error: err.message.slice(0, 300) });
+  });
   w.on("error", (err) => log.error("worker error", { queue: w.name, error: String(err) }));
 }
 transcodeWorker.on("ready", () => log.info("ready", { concurrency: config.workerConcurrency, pid: process.pid }));

@@ -5,34 +5,24 @@
 // re-encoded to the top rendition's size first — only those. The MP4 is written
 // under a temporary name and renamed when complete, so a crash mid-export never
 // leaves a half-written file where it is served; the retry starts over.
-import { spawn } from "node:child_process";
 import { rm, rename, writeFile, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { Job } from "bullmq";
-import { config } from "../lib/config.ts";
 import { db } from "../lib/db.ts";
-import { concatCopyArgs, normaliseStretchArgs, posterArgs, thumbnailArgs } from "../lib/ffmpeg/replayExport.ts";
+import { concatCopySpec, normaliseStretchSpec, posterSpec, thumbnailSpec } from "../lib/ffmpeg/replayExport.ts";
+import type { FfmpegSpec } from "../lib/ffmpeg/spec.ts";
 import { LivePlaylists, liveKey } from "../lib/hls/livePlaylists.ts";
 import { logger } from "../lib/log.ts";
 import type { MediaStore } from "../lib/media/store.ts";
 import type { ExportJob } from "../lib/queue.ts";
 import { replaySegments } from "../lib/replays.ts";
+import { runFfmpeg } from "./ffmpegRunner.ts";
 
 const log = logger("worker");
 
-/** Runs ffmpeg; reports progress (0–1) from its -progress output when `duration` is given. */
-function ffmpeg(args: string[], duration?: number, onProgress?: (f: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(config.ffmpegPath, duration ? ["-progress", "pipe:1", "-nostats", ...args] : args, { stdio: ["ignore", "pipe", "pipe"] });
-    let err = "";
-    p.stderr.on("data", (d) => (err = (err + d).slice(-1500)));
-    p.stdout.on("data", (d: Buffer) => {
-      const m = /out_time_us=(\d+)/.exec(d.toString());
-      if (m && duration && onProgress) onProgress(Math.min(1, Number(m[1]) / 1e6 / duration));
-    });
-    p.on("error", reject);
-    p.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${err.trim().split("\n").slice(-2).join(" | ")}`))));
-  });
+/** Runs one export step, reporting its share of progress (0–1) from ffmpeg's stats. */
+function ffmpeg(spec: FfmpegSpec, what: string, duration?: number, onProgress?: (f: number) => void): Promise<void> {
+  return runFfmpeg(spec, what, { onProgress: duration && onProgress ? (p) => onProgress(Math.min(1, Math.max(0, p.mediaSeconds) / duration)) : undefined });
 }
 
 export async function runReplayExport(job: Job<ExportJob>, store: MediaStore): Promise<string> {
@@ -76,7 +66,7 @@ export async function runReplayExport(job: Job<ExportJob>, store: MediaStore): P
     if (stretches.every((st) => st.from === top.name)) {
       const list = path.join(work, "all.txt");
       await writeFile(list, stretches[0].files.map((f) => `file '${f}'`).join("\n"));
-      await ffmpeg(concatCopyArgs(list, mp4Part), total, (f) => void report(f));
+      await ffmpeg(concatCopySpec(list, mp4Part), "joining the replay", total, (f) => void report(f));
     } else {
       // Normalise each stretch to an MPEG-TS of the top rendition's shape, then join.
       const pieces: string[] = [];
@@ -84,13 +74,13 @@ export async function runReplayExport(job: Job<ExportJob>, store: MediaStore): P
         const list = path.join(work, `s${i}.txt`);
         await writeFile(list, st.files.map((f) => `file '${f}'`).join("\n"));
         const piece = path.join(work, `s${i}.ts`);
-        await ffmpeg(normaliseStretchArgs(list, piece, st.from === top.name ? null : top), st.seconds, (f) => void report((done + f * st.seconds) / total * 0.95));
+        await ffmpeg(normaliseStretchSpec(list, piece, st.from === top.name ? null : top), "normalising a stretch", st.seconds, (f) => void report((done + f * st.seconds) / total * 0.95));
         done += st.seconds;
         pieces.push(piece);
       }
       const list = path.join(work, "pieces.txt");
       await writeFile(list, pieces.map((f) => `file '${f}'`).join("\n"));
-      await ffmpeg(concatCopyArgs(list, mp4Part), total, (f) => void report(0.95 + f * 0.05));
+      await ffmpeg(concatCopySpec(list, mp4Part), "joining the replay", total, (f) => void report(0.95 + f * 0.05));
     }
     await rename(mp4Part, path.join(root, "replay.mp4"));
     const mp4Seconds = (Date.now() - mp4Started) / 1000;
@@ -98,11 +88,11 @@ export async function runReplayExport(job: Job<ExportJob>, store: MediaStore): P
 
     // Poster (a frame a tenth of the way in) and a thumbnail every N seconds.
     const mp4 = path.join(root, "replay.mp4");
-    await ffmpeg(posterArgs(mp4, Math.min(total * 0.1, 30), path.join(work, "poster.jpg")));
+    await ffmpeg(posterSpec(mp4, Math.min(total * 0.1, 30), path.join(work, "poster.jpg")), "making the poster");
     await rename(path.join(work, "poster.jpg"), path.join(root, "poster.jpg"));
     const every = replay.thumbnailSeconds;
     await mkdir(path.join(work, "thumbs"), { recursive: true });
-    await ffmpeg(thumbnailArgs(mp4, every, path.join(work, "thumbs")));
+    await ffmpeg(thumbnailSpec(mp4, every, path.join(work, "thumbs")), "making thumbnails");
     await rm(path.join(root, "thumbs"), { recursive: true, force: true });
     await rename(path.join(work, "thumbs"), path.join(root, "thumbs"));
     const thumbs = (await readdir(path.join(root, "thumbs"))).filter((f) => f.endsWith(".jpg")).length;

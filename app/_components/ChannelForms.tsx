@@ -14,7 +14,7 @@ export interface ChannelValues {
   keepReplays: boolean;
 }
 
-export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValues; defaultLadder: string }) {
+export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValues; defaultLadder: { ladder: string; how: string } }) {
   const editing = Boolean(channel?.id);
   const [state, action, pending] = useActionState<FormState, FormData>(
     editing ? updateChannelAction : createChannelAction,
@@ -39,8 +39,8 @@ export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValue
       <Field name="reconnectGraceMinutes" label="Reconnect window (minutes)" type="number" min={0} max={LIMITS.graceMinutesMax}
         defaultValue={v.reconnectGraceMinutes ?? "5"} error={e.reconnectGraceMinutes}
         hint="If your encoder drops and comes back within this time, it stays the same live session (0–60)." />
-      <Field name="ladder" label="Quality ladder" defaultValue={v.ladder} error={e.ladder} placeholder={defaultLadder}
-        hint="Leave empty for the instance default. Rungs like 720p30@2500k separated by |; add “source” to also offer the original." spellCheck={false} />
+      <Field name="ladder" label="Quality ladder" defaultValue={v.ladder} error={e.ladder} placeholder={defaultLadder.ladder}
+        hint={`Leave empty for the instance default, ${defaultLadder.ladder} (${defaultLadder.how}). Rungs like 720p30@2500k separated by |, sized by the picture's shorter side (portrait works); add “source” to also offer the original.`} spellCheck={false} />
       <div className="field">
         <input type="hidden" name="keepReplays" value="off" />
         <label className="row" style={{ fontWeight: 400 }}>

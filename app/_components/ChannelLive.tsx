@@ -7,6 +7,8 @@ interface Live {
   hlsUrl?: string;
   viewers?: number;
   startedAt?: string;
+  finishing?: boolean;
+  problem?: string;
 }
 
 function viewerId(): string {
@@ -31,7 +33,9 @@ export function ChannelLive({ slug, title, initial }: { slug: string; title: str
         const res = await fetch(`/api/live/${encodeURIComponent(slug)}?viewer=${viewerId()}`, { cache: "no-store" });
         if (res.ok) {
           const next = (await res.json()) as Live;
-          setLive((prev) => (prev.status === next.status && prev.hlsUrl === next.hlsUrl && prev.viewers === next.viewers ? prev : next));
+          setLive((prev) =>
+            prev.status === next.status && prev.hlsUrl === next.hlsUrl && prev.viewers === next.viewers && prev.problem === next.problem && prev.finishing === next.finishing ? prev : next,
+          );
         }
       } catch {}
       if (!stopped) timer.current = setTimeout(poll, 3000);
@@ -66,6 +70,11 @@ export function ChannelLive({ slug, title, initial }: { slug: string; title: str
           <div>
             <strong>{live.status === "starting" ? `${title} is starting…` : `${title} is offline`}</strong>
             {live.status === "starting" ? "The stream appears here in a few seconds." : "This page switches to the stream when the channel goes live."}
+            {live.status === "offline" && live.problem && (
+              <span className="small" data-testid="stream-problem">
+                The last stream could not be shown: {live.problem}
+              </span>
+            )}
           </div>
         </div>
       )}

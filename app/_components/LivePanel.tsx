@@ -1,26 +1,17 @@
 "use client";
 import { useEffect, useState } from "react";
+import type { DashboardLive, TranscodeStatus } from "../../lib/liveStatus.ts";
 import { LivePlayer } from "./LivePlayer.tsx";
 
-interface Ingest {
-  width: number | null;
-  height: number | null;
-  fps: number | null;
-  declaredFps: number | null;
-  videoCodec: string | null;
-  audioCodec: string | null;
-  bitrateKbps: number | null;
-  keyframeIntervalSeconds: number | null;
-}
+type Transcode = TranscodeStatus;
 
-interface DashboardLive {
-  status: "offline" | "starting" | "live" | "reconnecting";
-  sessionId?: string;
-  hlsUrl?: string;
-  startedAt?: string;
-  viewers?: number;
-  ingest: Ingest | null;
-  warnings: string[];
+/** "1.00× real time, 2 s behind" — or what the transcode is doing after the publisher left. */
+function transcodeSummary(t: Transcode | null, finishing: boolean): string {
+  if (!t) return "—";
+  const speed = t.speed !== null ? `${t.speed.toFixed(2)}× real time` : "measuring…";
+  const lag = t.lagSeconds !== null ? `, ${Math.round(t.lagSeconds)} s behind` : "";
+  if (finishing || t.draining) return t.lagSeconds ? `finishing the last ${Math.round(t.lagSeconds)} s` : "finishing";
+  return `${speed}${lag}${t.level > 0 ? ` (x264 ${t.preset}${t.dropped.length ? `, without ${t.dropped.join(", ")}` : ""})` : ""}`;
 }
 
 function uptime(since: string, now: number): string {
@@ -84,12 +75,12 @@ export function LivePanel({ channelId }: { channelId: string }) {
       <div className="row" style={{ justifyContent: "space-between" }}>
         <div className="row">
           <span className={`badge ${onAir ? "badge-live" : "badge-offline"}`} data-testid="dashboard-live-status">
-            {status === "live" ? "Live" : status === "reconnecting" ? "Reconnecting" : status === "starting" ? "Starting" : "Offline"}
+            {live?.finishing ? "Ending" : status === "live" ? "Live" : status === "reconnecting" ? "Reconnecting" : status === "starting" ? "Starting" : "Offline"}
           </span>
           {onAir && live?.startedAt && <span className="small muted" data-testid="uptime">up {uptime(live.startedAt, now)}</span>}
           {onAir && <span className="small muted" data-testid="dashboard-viewers">{live?.viewers ?? 0} watching</span>}
         </div>
-        {onAir &&
+        {onAir && !live?.finishing &&
           (confirming ? (
             <div className="row">
               <span className="small">End the stream for everyone?</span>
@@ -107,7 +98,27 @@ export function LivePanel({ channelId }: { channelId: string }) {
           ))}
       </div>
       {error && <div className="alert alert-error" role="alert">{error}</div>}
+      {live?.streamProblem && (
+        <div className="alert alert-error small" role="alert" data-testid="stream-problem">
+          <strong>Your last stream could not be shown.</strong> {live.streamProblem}
+        </div>
+      )}
       {!onAir && <p className="small muted" style={{ margin: 0 }}>Not live. Start streaming in OBS and this panel shows your stream health.</p>}
+      {live?.finishing && (
+        <p className="small muted" style={{ margin: 0 }} data-testid="finishing">
+          The stream has ended; the last of it is still being transcoded, so viewers see it to the end. The replay follows.
+        </p>
+      )}
+      {live?.transcode?.warning && (
+        <div className="alert alert-warn small" role="status" data-testid="transcode-warning">
+          {live.transcode.warning}
+        </div>
+      )}
+      {live?.transcode?.changes && (
+        <div className="alert alert-warn small" role="status" data-testid="transcode-changes">
+          {live.transcode.changes}
+        </div>
+      )}
       {live?.warnings.map((w) => (
         <div key={w} className="alert alert-warn small" role="status" data-testid="stream-warning">
           {w}
@@ -129,6 +140,8 @@ export function LivePanel({ channelId }: { channelId: string }) {
             <dd data-testid="health-bitrate">{i?.bitrateKbps ? `${(i.bitrateKbps / 1000).toFixed(2)} Mbit/s` : "—"}</dd>
             <dt>Keyframe interval</dt>
             <dd data-testid="health-keyframes">{i?.keyframeIntervalSeconds ? `${i.keyframeIntervalSeconds} s` : "—"}</dd>
+            <dt>Transcoding</dt>
+            <dd data-testid="health-transcode">{transcodeSummary(live?.transcode ?? null, Boolean(live?.finishing))}</dd>
           </dl>
         </div>
       )}

@@ -42,9 +42,92 @@ export function avcCodecFromFlvSequenceHeader(tag: Buffer): string | null {
   return avcCodecString(tag[6], tag[7], tag[8]);
 }
 
-/** From an FLV AAC sequence-header tag body: the AudioSpecificConfig's object type. */
+/** From an FLV AAC sequence-header tag body: the RFC 6381 codec ("mp4a.40.2"). */
 export function aacCodecFromFlvSequenceHeader(tag: Buffer): string | null {
-  if (tag.length < 3 || tag[0] >> 4 !== 10 || tag[1] !== 0) return null;
-  const objectType = tag[2] >> 3;
-  return objectType > 0 ? `mp4a.40.${objectType}` : null;
+  return aacConfigFromFlvSequenceHeader(tag)?.codec ?? null;
+}
+
+export interface AacConfig {
+  /** "mp4a.40.2" for AAC-LC, "mp4a.40.5" for HE-AAC (SBR), "mp4a.40.29" for HE-AAC v2 (PS). */
+  codec: string;
+  /** Output sample rate (for HE-AAC, the SBR rate, twice the core's). */
+  sampleRate: number | null;
+  /** null when the channels are only given in a program config element. */
+  channels: number | null;
+}
+
+const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+const AAC_CHANNELS = [null, 1, 2, 3, 4, 5, 6, 8];
+const SBR = 5;
+const PS = 29;
+const LC = 2;
+
+class Bits {
+  private pos = 0;
+  constructor(private readonly buf: Buffer) {}
+  get left(): number {
+    return this.buf.length * 8 - this.pos;
+  }
+  read(n: number): number {
+    if (n > this.left) throw new RangeError("short AudioSpecificConfig");
+    let v = 0;
+    for (let i = 0; i < n; i++, this.pos++) v = v * 2 + ((this.buf[this.pos >> 3] >> (7 - (this.pos & 7))) & 1);
+    return v;
+  }
+  peek(n: number): number {
+    const at = this.pos;
+    const v = this.read(n);
+    this.pos = at;
+    return v;
+  }
+}
+
+const objectType = (b: Bits) => {
+  const t = b.read(5);
+  return t === 31 ? 32 + b.read(6) : t;
+};
+const sampleRate = (b: Bits) => {
+  const i = b.read(4);
+  return i === 0xf ? b.read(24) : (AAC_RATES[i] ?? null);
+};
+
+/**
+ * From an FLV AAC sequence-header tag body (sound format 10, AACPacketType 0): the
+ * AudioSpecificConfig (ISO 14496-3 1.6.2.1) — object type, sampling frequency and
+ * channel configuration — so the transcoder knows whether the audio can be copied.
+ * HE-AAC is recognised whether signalled explicitly (object type 5/29) or, for
+ * AAC-LC, by the backward-compatible sync extension after the GASpecificConfig.
+ */
+export function aacConfigFromFlvSequenceHeader(tagBody: Buffer): AacConfig | null {
+  if (tagBody.length < 4 || tagBody[0] >> 4 !== 10 || tagBody[1] !== 0) return null;
+  const b = new Bits(tagBody.subarray(2));
+  try {
+    let type = objectType(b);
+    if (type === 0) return null;
+    let rate = sampleRate(b);
+    const channelConfig = b.read(4);
+    let channels = AAC_CHANNELS[channelConfig] ?? null;
+    let codecType = type;
+    if (type === SBR || type === PS) {
+      rate = sampleRate(b);
+      type = objectType(b);
+      if (codecType === PS && channels === 1) channels = 2;
+    } else if (type === LC && channelConfig !== 0 && b.read(3) === 0 && b.left >= 16 && b.peek(11) === 0x2b7) {
+      // frameLengthFlag, dependsOnCoreCoder and extensionFlag were 0: what follows is
+      // the sync extension, which says whether SBR (and PS) ride along.
+      b.read(11);
+      if (objectType(b) === SBR && b.read(1) === 1) {
+        codecType = SBR;
+        rate = b.left >= 4 ? sampleRate(b) : rate && rate * 2;
+        if (b.left >= 12 && b.read(11) === 0x548 && b.read(1) === 1) {
+          codecType = PS;
+          if (channels === 1) channels = 2;
+        }
+      }
+    }
+    return { codec: `mp4a.40.${codecType}`, sampleRate: rate, channels };
+  } catch (err) {
+    if (err instanceof RangeError) return null;
+    throw err;
+  }
 }

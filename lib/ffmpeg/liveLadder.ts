@@ -1,11 +1,12 @@
 // Builds the ONE ffmpeg command that transcodes a live input into every rung of
-// the ladder: decode once, scale in a cascade (1080→720→480→360), encode each
-// rung with keyframes forced on segment boundaries, copy AAC audio, and cut each
-// rung into MPEG-TS segments listed in a CSV that the worker turns into HLS
-// playlists. Pure: it returns arguments; workers/ runs them.
+// the ladder: decode once, scale in a cascade (1080→720→480→360), make each rung
+// constant-frame-rate, encode it with keyframes forced on segment boundaries of the
+// input's own timeline, and cut each rung into MPEG-TS segments listed in a CSV
+// that the worker turns into HLS playlists. Pure: it returns a spec; workers/ runs it.
 import { avcCodecString, highProfileLevel } from "./h264.ts";
+import type { FfmpegOutput, FfmpegSpec } from "./spec.ts";
 import type { Ladder } from "../ladder.ts";
-import { rungsForSource } from "../ladder.ts";
+import { outputFps, rungSize, rungsForSource } from "../ladder.ts";
 
 export interface SourceInfo {
   width: number;
@@ -13,15 +14,18 @@ export interface SourceInfo {
   fps: number;
   /** RFC 6381 codec of the source video ("avc1.64001f"), when known. */
   videoCodec: string | null;
-  /** "mp4a.40.2" for AAC; another value for other codecs; null for no audio. */
+  /** "mp4a.40.2" for AAC-LC, "mp4a.40.5" for HE-AAC; another value for other codecs; null for no audio. */
   audioCodec: string | null;
+  audioSampleRate?: number | null;
+  audioChannels?: number | null;
   /** Source video bitrate, for the passthrough rung's BANDWIDTH. */
   videoKbps?: number;
 }
 
 export interface Rendition {
-  /** Directory and quality-menu name: "720p30", or "source". */
+  /** Directory and quality-menu name: "720p30" (the rung's short side), or "source". */
   name: string;
+  /** As encoded, in the source's orientation (a portrait 720p30 is 720 wide, 1280 high). */
   width: number;
   height: number;
   fps: number;
@@ -33,21 +37,20 @@ export interface Rendition {
   passthrough: boolean;
 }
 
-export interface FfmpegOutput {
-  target: string;
-  options: string[];
-}
-
-/** A command as data: what fluent-ffmpeg (or anything else) needs to run it. */
-export interface FfmpegSpec {
-  input: string;
-  inputOptions: string[];
-  filterComplex: string | null;
-  outputs: FfmpegOutput[];
-}
-
 export interface LiveLadderOptions {
   input: string;
+  /** Demuxer to use without probing for it, e.g. "flv". */
+  inputFormat?: string;
+  /**
+   * Time (seconds, on the publisher's timeline) of the input's first video frame: 0
+   * for a fresh input, the resume keyframe's time when reading a spool from the
+   * middle (its X-Spool-Start-Ms / 1000 will do: that is the keyframe's DTS, and a
+   * source with B-frames puts every keyframe's PTS the same few ms later, so all runs
+   * shift alike). ffmpeg 5.1 gives -force_key_frames expressions a `t` counted from
+   * the first frame, so without this a resumed run's keyframes, and so its segment
+   * boundaries, would not line up with an earlier run's.
+   */
+  inputStartSeconds?: number;
   source: SourceInfo;
   ladder: Ladder;
   segmentSeconds: number;
@@ -56,21 +59,33 @@ export interface LiveLadderOptions {
   /** Segment file prefix, e.g. "p0e3-" (part 0, epoch 3), so attempts never overwrite each other. */
   segmentPrefix: string;
   x264Preset?: string;
-  /** Extra outputs (e.g. WebRTC RTP) that read the same filter graph labels or inputs. */
+  /** Threads for the filter graph (scaling, frame-rate conversion); default 2. */
+  filterThreads?: number;
+  /** A stalled input ends the process after this long instead of hanging the job; default 40. */
+  readTimeoutSeconds?: number;
+  /** Extra outputs (e.g. WebRTC RTP) that read the same input. */
   extraOutputs?: FfmpegOutput[];
 }
 
 export const AAC = "mp4a.40.2";
-const AUDIO_REENCODE_KBPS = 128;
+const AUDIO_KBPS = 128;
+const AUDIO_RATE = 48000;
+const AUDIO_CHANNELS = 2;
+const AUDIO_TRIM_SECONDS = 0.025;
 // MPEG-TS packetisation and rate-control peaks on top of the nominal bitrate.
 const TS_OVERHEAD = 1.1;
 const MAXRATE_FACTOR = 1.07;
 
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+/** Only AAC-LC 48 kHz stereo is copied: it is what every player's MSE path and
+ * every rendition's CODECS can promise. HE-AAC, other rates, mono, MP3 and
+ * anything not fully known are re-encoded to that. */
+export function audioIsCopyable(source: SourceInfo): boolean {
+  return source.audioCodec === AAC && source.audioSampleRate === AUDIO_RATE && source.audioChannels === AUDIO_CHANNELS;
+}
 
 export function planRenditions(source: SourceInfo, ladder: Ladder): Rendition[] {
-  const audioKbps = source.audioCodec ? AUDIO_REENCODE_KBPS : 0;
-  const audioCodecs = source.audioCodec ? (source.audioCodec.startsWith("mp4a.") ? source.audioCodec : AAC) : null;
+  const audioKbps = source.audioCodec ? AUDIO_KBPS : 0;
+  const audioCodecs = source.audioCodec ? AAC : null;
   const out: Rendition[] = [];
   if (ladder.passthrough) {
     const kbps = source.videoKbps && source.videoKbps > 0 ? source.videoKbps : 8000;
@@ -86,15 +101,15 @@ export function planRenditions(source: SourceInfo, ladder: Ladder): Rendition[] 
       passthrough: true,
     });
   }
-  for (const rung of rungsForSource(ladder, source.height)) {
-    const width = even((source.width * rung.height) / source.height);
-    const fps = Math.min(rung.fps, Math.round(source.fps) || rung.fps);
+  for (const rung of rungsForSource(ladder, source)) {
+    const { width, height } = rungSize(rung.height, source);
+    const fps = outputFps(rung.fps, source.fps);
     const peak = Math.round(rung.videoKbps * MAXRATE_FACTOR);
-    const level = highProfileLevel(width, rung.height, fps, peak);
+    const level = highProfileLevel(width, height, fps, peak);
     out.push({
       name: rung.name,
       width,
-      height: rung.height,
+      height,
       fps,
       videoKbps: rung.videoKbps,
       audioKbps,
@@ -108,36 +123,41 @@ export function planRenditions(source: SourceInfo, ladder: Ladder): Rendition[] 
 
 /** The cascade: each rung scales from the one above it, so big frames are scaled once.
  * Each step shrinks by at most ~1.5×, where bilinear looks like bicubic and costs less
- * (bench:transcode: 0.50 vs 0.53 of the naive baseline). */
-function cascadeFilter(source: SourceInfo, encoded: Rendition[]): { graph: string; labels: string[] } {
+ * (bench:transcode: 0.50 vs 0.53 of the naive baseline). The top rung is scaled too,
+ * even at the source's size (a no-op then), so a source that changes size mid-stream
+ * still reaches the encoder at the size it was opened with. fps= after each rung's
+ * split makes variable-frame-rate sources (OBS, phones) constant-rate, and lets a
+ * lower rung ask for more frames than the one above it. */
+function cascadeFilter(encoded: Rendition[]): { graph: string; labels: string[] } {
   const parts: string[] = [];
   const labels: string[] = [];
   let from = "[0:v]";
-  let fromHeight = source.height;
   encoded.forEach((r, i) => {
-    const needScale = r.height !== fromHeight;
-    const last = i === encoded.length - 1;
-    const chain: string[] = [];
-    if (i === 0) chain.push("format=yuv420p");
-    if (needScale) chain.push(`scale=${r.width}:${r.height}:flags=bilinear`);
-    const tap = `[t${i}]`;
-    if (last) {
-      parts.push(`${from}${chain.length ? chain.join(",") : "null"}${tap}`);
+    // scale before format: swscale then converts and scales in one pass.
+    const chain = [`scale=${r.width}:${r.height}:flags=bilinear`, ...(i === 0 ? ["format=yuv420p"] : [])];
+    const out = `[v${i}]`;
+    if (i === encoded.length - 1) {
+      parts.push(`${from}${[...chain, `fps=${r.fps}`].join(",")}${out}`);
     } else {
-      chain.push("split=2");
-      parts.push(`${from}${chain.join(",")}${tap}[c${i}]`);
+      parts.push(`${from}${[...chain, "split=2"].join(",")}[t${i}][c${i}]`, `[t${i}]fps=${r.fps}${out}`);
       from = `[c${i}]`;
-      fromHeight = r.height;
     }
-    // Frame-rate reduction is per rung, after the split, so lower rungs can still scale from full-rate frames.
-    if (r.fps < Math.round(source.fps)) {
-      parts.push(`${tap}fps=${r.fps}[v${i}]`);
-      labels.push(`[v${i}]`);
-    } else {
-      labels.push(tap);
-    }
+    labels.push(out);
   });
   return { graph: parts.join(";"), labels };
+}
+
+/**
+ * -force_key_frames for a rung: a keyframe on the first frame, then on the first frame
+ * at or after each multiple of segmentSeconds of the input's timeline. ffmpeg's `t` and
+ * `prev_forced_t` count from the first frame the encoder sees, which fps= puts on the
+ * 1/fps grid nearest to the input's start, so that offset is added back. The 0.0001 s
+ * absorbs floating-point error: frames sit on a 1/fps grid, far coarser than that.
+ */
+export function forceKeyFramesExpr(fps: number, segmentSeconds: number, inputStartSeconds = 0): string {
+  const first = Math.round(inputStartSeconds * fps);
+  const abs = (v: string) => (first ? `${v}+${first}/${fps}+0.0001` : `${v}+0.0001`);
+  return `expr:if(isnan(prev_forced_t),1,gte(${abs("t")},(floor((${abs("prev_forced_t")})/${segmentSeconds})+1)*${segmentSeconds}))`;
 }
 
 function segmentOutput(dir: string, prefix: string, segmentSeconds: number): { target: string; options: string[] } {
@@ -153,85 +173,92 @@ function segmentOutput(dir: string, prefix: string, segmentSeconds: number): { t
       "-reset_timestamps", "0",
       "-break_non_keyframes", "0",
       // Keep input timestamps in the segments: PROGRAM-DATE-TIME is computed from them.
+      // (ffmpeg 5.1 lists the FIRST segment as starting at 0 whatever its timestamps;
+      // the later ones start where their first frame is.)
       "-muxdelay", "0",
       "-muxpreload", "0",
     ],
   };
 }
 
+function audioOptions(source: SourceInfo): string[] {
+  if (!source.audioCodec) return [];
+  if (audioIsCopyable(source)) return ["-map", "0:a:0", "-c:a", "copy"];
+  // async=1 stretches or pads audio to its timestamps, so a re-encode never drifts from
+  // the video over a long stream; it keeps the input's first timestamp (with -copyts).
+  // atrim: the AAC encoder's priming frame starts 1024 samples (21 ms) before its first
+  // input, which is negative at a timeline's very start (t=0), and the muxer would then
+  // shift every stream to make it non-negative, moving all segment boundaries off the
+  // input's timeline. Dropping the first 25 ms of a stream's audio avoids that; later
+  // starts (a resumed read at t>0) lose nothing.
+  return [
+    "-map", "0:a:0",
+    "-af", `aresample=async=1,atrim=start=${AUDIO_TRIM_SECONDS}`,
+    "-c:a", "aac", "-b:a", `${AUDIO_KBPS}k`, "-ar", String(AUDIO_RATE), "-ac", String(AUDIO_CHANNELS),
+  ];
+}
+
+function x264Options(r: Rendition, opts: LiveLadderOptions): string[] {
+  const seg = opts.segmentSeconds;
+  const gop = Math.max(1, Math.round(r.fps * seg));
+  const peak = Math.round(r.videoKbps * MAXRATE_FACTOR);
+  return [
+    "-c:v", "libx264",
+    "-preset", opts.x264Preset ?? "veryfast",
+    // No B-frames and no lookahead: low latency and WebRTC-ready H.264, like
+    // -tune zerolatency, but with frame threads, which keep 2 cores busier than its
+    // sliced threads (10 s of 1080p30 → 720/480/360, veryfast, 2 cores: 6.4 s wall
+    // vs 7.0 s for the same CPU). No B-frames also keeps every DTS non-negative.
+    "-bf", "0",
+    "-x264-params", "rc-lookahead=0:sync-lookahead=0",
+    "-profile:v", "high",
+    "-level:v", highProfileLevel(r.width, r.height, r.fps, peak).name,
+    "-pix_fmt", "yuv420p",
+    "-b:v", `${r.videoKbps}k`,
+    "-maxrate", `${peak}k`,
+    "-bufsize", `${r.videoKbps * 2}k`,
+    // Keyframes exactly on segment boundaries in every rung, never on scene cuts; -g at
+    // twice the segment so x264 never adds one of its own between forced ones.
+    "-g", String(gop * 2),
+    "-keyint_min", String(gop),
+    "-sc_threshold", "0",
+    "-force_key_frames", forceKeyFramesExpr(r.fps, seg, opts.inputStartSeconds ?? 0),
+  ];
+}
+
 export function buildLiveLadder(opts: LiveLadderOptions): { spec: FfmpegSpec; renditions: Rendition[] } {
   const renditions = planRenditions(opts.source, opts.ladder);
-  if (renditions.length === 0) {
-    throw new Error(`No rung of the ladder fits a ${opts.source.height}p source; add a smaller rung or "source".`);
-  }
+  if (renditions.length === 0) throw new Error("The ladder has neither rungs nor \"source\".");
   const encoded = renditions.filter((r) => !r.passthrough);
-  const { graph, labels } = encoded.length ? cascadeFilter(opts.source, encoded) : { graph: null, labels: [] };
-  const audioCopy = opts.source.audioCodec === AAC || opts.source.audioCodec?.startsWith("mp4a.40.");
-  const audio = opts.source.audioCodec
-    ? ["-map", "0:a:0", ...(audioCopy ? ["-c:a", "copy"] : ["-c:a", "aac", "-b:a", `${AUDIO_REENCODE_KBPS}k`, "-ac", "2", "-ar", "48000"])]
-    : [];
-  const seg = opts.segmentSeconds;
-  const outputs: FfmpegOutput[] = [];
-  for (const r of renditions) {
-    const out = segmentOutput(opts.outputDir(r), opts.segmentPrefix, seg);
-    if (r.passthrough) {
-      outputs.push({ target: out.target, options: ["-map", "0:v:0", "-c:v", "copy", ...audio, ...out.options] });
-      continue;
-    }
-    const i = encoded.indexOf(r);
-    const gop = Math.max(1, Math.round(r.fps * seg));
-    const peak = Math.round(r.videoKbps * MAXRATE_FACTOR);
-    const level = highProfileLevel(r.width, r.height, r.fps, peak);
-    outputs.push({
-      target: out.target,
-      options: [
-        "-map", labels[i],
-        "-c:v", "libx264",
-        "-preset", opts.x264Preset ?? "veryfast",
-        // zerolatency: no B-frames or lookahead — lower latency, and WebRTC-ready H.264.
-        "-tune", "zerolatency",
-        "-profile:v", "high",
-        "-level:v", level.name,
-        "-pix_fmt", "yuv420p",
-        "-b:v", `${r.videoKbps}k`,
-        "-maxrate", `${peak}k`,
-        "-bufsize", `${r.videoKbps * 2}k`,
-        // Keyframes exactly on segment boundaries in every rung, never on scene cuts.
-        "-g", String(gop),
-        "-keyint_min", String(gop),
-        "-sc_threshold", "0",
-        "-force_key_frames", `expr:gte(t,n_forced*${seg})`,
-        ...audio,
-        ...out.options,
-      ],
-    });
-  }
+  const { graph, labels } = encoded.length ? cascadeFilter(encoded) : { graph: null, labels: [] };
+  const audio = audioOptions(opts.source);
+  const outputs: FfmpegOutput[] = renditions.map((r) => {
+    const seg = segmentOutput(opts.outputDir(r), opts.segmentPrefix, opts.segmentSeconds);
+    const video = r.passthrough ? ["-map", "0:v:0", "-c:v", "copy"] : ["-map", labels[encoded.indexOf(r)], ...x264Options(r, opts)];
+    return { target: seg.target, options: [...video, ...audio, ...seg.options] };
+  });
   outputs.push(...(opts.extraOutputs ?? []));
   return {
     renditions,
     spec: {
-      input: opts.input,
-      inputOptions: [
-        "-hide_banner",
-        "-nostats",
-        "-copyts",
-        // Start quickly: ingest already knows what the stream is, and a long probe
-        // would hold back the first segment (a reconnect's first segment must be quick).
-        "-analyzeduration", "300000",
-        "-probesize", "500000",
-        // A stalled input ends the process instead of hanging the job (microseconds).
-        "-rw_timeout", "10000000",
+      // -stats_period: the runner reads progress (speed, frame) from the stats lines.
+      globalOptions: ["-hide_banner", "-stats_period", "1", "-filter_complex_threads", String(opts.filterThreads ?? 2)],
+      inputs: [
+        {
+          source: opts.input,
+          options: [
+            ...(opts.inputFormat ? ["-f", opts.inputFormat] : []),
+            "-copyts",
+            // Start quickly: ingest already knows what the stream is, and a long probe
+            // would hold back the first segment (a reconnect's first segment must be quick).
+            "-analyzeduration", "300000",
+            "-probesize", "500000",
+            "-rw_timeout", String(Math.round((opts.readTimeoutSeconds ?? 40) * 1_000_000)),
+          ],
+        },
       ],
       filterComplex: graph,
       outputs,
     },
   };
-}
-
-/** The command line as ffmpeg receives it (used by tests and the benchmark). */
-export function specToArgs(spec: FfmpegSpec): string[] {
-  const args = [...spec.inputOptions, "-i", spec.input];
-  if (spec.filterComplex) args.push("-filter_complex", spec.filterComplex);
-  for (const o of spec.outputs) args.push(...o.options, o.target);
-  return args;
 }

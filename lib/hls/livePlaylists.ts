@@ -3,11 +3,12 @@
 //   live/<session>/<rendition>/index.m3u8   (what players read)
 //   live/<session>/<rendition>/index.json   (the full segment list, for takeover and replays)
 //   live/<session>/<rendition>/p<part>e<epoch>-NNNNNN.ts
-// Every change happens under the session's lock, by whichever process holds the pen.
+// Every change happens under the session's lock, by whichever process holds the pen (live/pen.ts).
 import { config } from "../config.ts";
 import type { Rendition } from "../ffmpeg/liveLadder.ts";
 import { withLock } from "../lock.ts";
 import type { MediaStore } from "../media/store.ts";
+import { REDIS_KEY } from "../redisKeys.ts";
 import { appendSegment, emptyPlaylist, endPlaylist, renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Segment } from "./playlist.ts";
 
 export const liveKey = (sessionId: string) => `live/${sessionId}`;
@@ -28,7 +29,7 @@ export class LivePlaylists {
   }
 
   lock<T>(fn: () => Promise<T>): Promise<T> {
-    return withLock(`playlists:${this.sessionId}`, fn);
+    return withLock(REDIS_KEY.playlistsLock(this.sessionId), fn);
   }
 
   async load(rendition: string): Promise<MediaPlaylist> {

@@ -11,6 +11,8 @@ export interface Segment {
   /** A discontinuity precedes this segment (new part, new encoder attempt, slate). */
   discontinuity?: boolean;
   part?: number;
+  /** Start of the segment on its part's source timeline (seconds): where a restarted transcode resumes. */
+  mediaStart?: number;
   /** A "be right back" segment: played live, left out of the replay. */
   slate?: boolean;
 }

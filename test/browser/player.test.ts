@@ -68,7 +68,8 @@ describe("watching live in Chromium", () => {
       assert.equal(await panel.getByTestId("health-resolution").innerText(), "1280×720");
       assert.match(await panel.getByTestId("health-fps").innerText(), /^(29\.\d|30(\.0)?) fps$/);
       assert.match(await panel.getByTestId("health-bitrate").innerText(), /Mbit\/s/);
-      assert.match(await panel.getByTestId("stream-warning").innerText(), /keyframe interval is 4 s, longer than the 1 s segments/);
+      // (On a busy test machine the publisher itself may fall below real time: that has a warning of its own.)
+      assert.match(await panel.getByTestId("stream-warning").filter({ hasText: "keyframe interval" }).innerText(), /keyframe interval is 4 s, longer than the 1 s segments/);
       assert.match(await panel.getByTestId("dashboard-viewers").innerText(), /^[1-9]\d* watching$/);
       assert.match(await panel.getByTestId("uptime").innerText(), /^up \d+:\d\d$/);
       await panel.getByTestId("live-player").waitFor();
@@ -77,7 +78,7 @@ describe("watching live in Chromium", () => {
       await pub.stop();
     }
     // Publisher gone (no reconnect window on this channel): the page returns to offline by itself.
-    await page.getByTestId("offline-slate").waitFor({ timeout: 20_000 });
+    await page.getByTestId("offline-slate").waitFor({ timeout: 120_000 });
     assert.equal(await page.getByTestId("live-status").innerText(), "OFFLINE");
     await context.close();
   });

@@ -51,11 +51,15 @@ describe("RTMP port under garbage", () => {
       const malformed = await rtmpAttempt("publish", "live", "x", { tcUrl: "not a url", localAddress: "127.0.40.2", waitMs: 1000 });
       assert.notEqual(malformed.closedAfterMs, null, "malformed command closes the connection");
 
-      // The stream keeps producing segments after all that: same publisher connection, same part.
+      // The stream keeps producing segments after all that: same publisher connection, same part,
+      // and no media missing in between (how fast is the benchmarks' business, not this test's).
       const before = await lastSequence(playlist);
-      await new Promise((r) => setTimeout(r, 4000));
-      const afterGarbage = await lastSequence(playlist);
-      assert.ok(afterGarbage >= before + 3, `segments did not advance: ${before} → ${afterGarbage}`);
+      await waitFor("segments to keep coming", async () => (await lastSequence(playlist)) >= before + 3, 60_000, 250);
+      const listed = parseMedia(await getText(playlist)).entries;
+      for (let i = 1; i < listed.length; i++) {
+        const gap = listed[i].pdt! - (listed[i - 1].pdt! + listed[i - 1].duration * 1000);
+        assert.ok(Math.abs(gap) < 100, `media missing between ${listed[i - 1].uri} and ${listed[i].uri}: ${gap} ms`);
+      }
       assert.equal((await fetch(new URL("/api/health", process.env.LH_TEST_BASE_URL))).status, 200);
       assert.equal(pub.proc.exitCode, null, "the publisher's connection survived");
       const parts = await db().livePart.findMany({ where: { sessionId: live.sessionId } });
@@ -66,7 +70,7 @@ describe("RTMP port under garbage", () => {
       const closed = await waitFor("half-open connections to be closed", async () => {
         const n = open.filter((s) => s.destroyed || s.readableEnded).length;
         return n >= open.length - 5 ? n : null;
-      }, 15_000);
+      }, 60_000);
       assert.ok(closed >= open.length - 5);
 
       // And ingest still takes new publishers.

@@ -9,7 +9,7 @@ import { closeConnectionsAfter } from "../support/env.ts";
 import { liveChannel, publish, readLogs, waitForLive } from "../support/live.ts";
 import { rtmpAttempt } from "../support/rtmpClient.ts";
 import { makeKey } from "../support/fixtures.ts";
-import { internalReadUrl } from "../../lib/internalAuth.ts";
+import { spoolReadUrl } from "../../lib/spool.ts";
 
 closeConnectionsAfter();
 after(() => closeQueues());
@@ -57,7 +57,7 @@ describe("ingest refuses", () => {
     assert.equal(other.started, true);
   });
 
-  it("nobody reads a stream by its key or without the internal token", async () => {
+  it("nobody reads a stream on the RTMP port, and the spool only with the newest epoch's token", async () => {
     const ch = await liveChannel();
     const pub = publish(ch.key);
     try {
@@ -68,11 +68,24 @@ describe("ingest refuses", () => {
         assert.equal(r.mediaBytes, 0, `${app} read got media`);
         assert.notEqual(r.closedAfterMs, null, `${app} read was not closed`);
       }
-      // Control: the worker's own kind of read (signed, current epoch) does receive media.
-      const fresh = await db().livePart.findUniqueOrThrow({ where: { id: part.id } });
-      const url = new URL(await internalReadUrl(part.id, fresh.transcodeEpoch));
-      const ok = await rtmpAttempt("play", "internal", `${part.id}${url.search}`, { waitMs: 1500 });
-      assert.ok(ok.mediaBytes > 1000, `signed read got ${ok.mediaBytes} bytes`);
+      // The spool: a wrong token is refused, an older epoch than the worker's is refused...
+      const current = (await db().livePart.findUniqueOrThrow({ where: { id: part.id } })).transcodeEpoch;
+      const forged = new URL(await spoolReadUrl(part.id, current + 1));
+      forged.searchParams.set("t", "f".repeat(64));
+      assert.equal((await fetch(forged)).status, 403);
+      assert.equal((await fetch(await spoolReadUrl(part.id, current - 1))).status, 409);
+      // ...and a signed read of the current epoch receives the source (the worker keeps its own: same epoch).
+      const res = await fetch(await spoolReadUrl(part.id, current));
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      let bytes = 0;
+      while (bytes < 10_000) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        bytes += value.length;
+      }
+      await reader.cancel();
+      assert.ok(bytes >= 10_000, `signed read got ${bytes} bytes`);
     } finally {
       await pub.stop();
     }

@@ -67,10 +67,10 @@ describe("publishing a 720p30 stream", () => {
       await pub.stop();
     }
     // Publisher gone, no reconnect window: the session ends and the playlists close.
-    await waitFor("session to end", async () => (await liveStatus(ch.slug)).status === "offline", 20_000);
+    await waitFor("session to end", async () => (await liveStatus(ch.slug)).status === "offline", 120_000);
     const session = await db().liveSession.findFirstOrThrow({ where: { channelId: ch.channelId } });
     assert.equal(session.status, "ended");
-    await waitFor("EXT-X-ENDLIST", async () => parseMedia(await getText(`/hls/live/${session.id}/360p30/index.m3u8`)).ended, 15_000);
+    await waitFor("EXT-X-ENDLIST", async () => parseMedia(await getText(`/hls/live/${session.id}/360p30/index.m3u8`)).ended, 120_000);
   });
 
   it("follows the source: a 480p publish gets only 480p and 360p, never upscaled", async () => {

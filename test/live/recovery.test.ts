@@ -18,7 +18,7 @@ describe("stale-session recovery", () => {
     try {
       const { sessionId } = await waitForLive(ch.slug);
       await new Promise((r) => setTimeout(r, 3000));
-      const [ingest] = rolePids("ingest/server.ts");
+      const [ingest] = rolePids("ingest/main.ts");
       assert.ok(ingest, "ingest process found");
       process.kill(ingest, "SIGKILL"); // no clean disconnect is ever reported
       await pub.exited; // the publisher gives up with its connection
@@ -27,7 +27,7 @@ describe("stale-session recovery", () => {
         return s?.status === "ended" ? s : null;
       }, 60_000, 500);
       assert.equal(session.endReason, "publisher-left");
-      await waitFor("its replay", () => db().replay.findUnique({ where: { sessionId } }), 20_000, 200);
+      await waitFor("its replay", () => db().replay.findUnique({ where: { sessionId } }), 120_000, 200);
     } finally {
       await pub.stop();
     }

@@ -43,28 +43,34 @@ describe("transcode takeover", () => {
       const playlist = live.hlsUrl.replace("master.m3u8", "480p30/index.m3u8");
       const first = await theFfmpegOf(part.id);
       const watch = watchFfmpeg(part.id);
+      const epochBefore = (await db().livePart.findUniqueOrThrow({ where: { id: part.id } })).transcodeEpoch;
       const killedAt = Date.now();
       process.kill(first.ppid, "SIGKILL"); // the worker process that runs it
 
       const next = await waitFor("a new ffmpeg under another worker", async () => {
         const p = ffmpegProcesses(part.id).filter((x) => x.pid !== first.pid);
         return p.length === 1 ? p[0] : null;
-      }, 20_000, 50);
+      }, 60_000, 50);
       const tookOverMs = Date.now() - killedAt;
       assert.notEqual(next.ppid, first.ppid);
-      assert.ok(tookOverMs < 12_000, `took over after ${tookOverMs} ms`);
 
-      // The stream continues with a discontinuity, and media sequence numbers keep counting.
+      // The stream continues after a discontinuity exactly where the listing stopped (the spool
+      // kept what arrived meanwhile), and media sequence numbers keep counting.
+      const newer = (uri: string) => {
+        const m = /^p0e(\d+)-/.exec(uri);
+        return m !== null && Number(m[1]) > epochBefore;
+      };
       const after = await waitFor("new segments after the takeover", async () => {
         const pl = await segmentsOf(playlist);
-        const idx = pl.entries.findIndex((e) => /^p0e2-/.test(e.uri));
+        const idx = pl.entries.findIndex((e) => newer(e.uri));
         return idx > 0 && pl.entries.length - idx >= 3 ? { pl, idx } : null;
-      }, 20_000);
-      assert.equal(after.pl.entries[after.idx].discontinuity, true);
+      }, 60_000);
+      const resumed = after.pl.entries[after.idx];
+      const before = after.pl.entries[after.idx - 1];
+      assert.equal(resumed.discontinuity, true);
+      assert.ok(Math.abs(resumed.pdt! - (before.pdt! + before.duration * 1000)) < 60, `resumed at ${resumed.pdt}, listing had stopped at ${before.pdt! + before.duration * 1000}`);
       watch.stop();
       assert.equal(watch.max, 1, "two ffmpeg processes ran at the same time");
-      const fresh = await db().livePart.findUniqueOrThrow({ where: { id: part.id } });
-      assert.equal(fresh.transcodeEpoch, 2);
       process.stdout.write(`# takeover after SIGKILL: ${tookOverMs} ms\n`);
     } finally {
       await pub.stop();
@@ -78,14 +84,15 @@ describe("transcode takeover", () => {
       const live = await waitForLive(ch.slug);
       const part = await db().livePart.findFirstOrThrow({ where: { sessionId: live.sessionId } });
       const first = await theFfmpegOf(part.id);
+      const epochOfKilled = (await db().livePart.findUniqueOrThrow({ where: { id: part.id } })).transcodeEpoch;
       process.kill(first.pid, "SIGKILL");
       const job = await waitFor("the failed attempt to be recorded", async () => {
         const j = await queue(QUEUE.transcode).getJob(`transcode-${part.id}`);
         return j && j.attemptsMade >= 1 && j.failedReason ? j : null;
-      }, 15_000);
-      assert.match(job.failedReason, /ffmpeg exited \(signal SIGKILL\) while the publisher is still live/);
+      }, 60_000);
+      assert.match(job.failedReason, /ffmpeg exited \(signal SIGKILL\)/);
       const playlist = live.hlsUrl.replace("master.m3u8", "360p30/index.m3u8");
-      await waitFor("segments from the retry", async () => (await segmentsOf(playlist)).entries.some((e) => /^p0e2-/.test(e.uri)), 20_000);
+      await waitFor("segments from the retry", async () => (await segmentsOf(playlist)).entries.some((e) => Number(/^p0e(\d+)-/.exec(e.uri)?.[1] ?? 0) > epochOfKilled), 60_000);
     } finally {
       await pub.stop();
     }

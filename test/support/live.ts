@@ -1,48 +1,30 @@
 // Real publishers and probes for the live tests.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { createChannel } from "../../lib/channels.ts";
 import { makeKey, makeUser, uniq, type TestUser } from "./fixtures.ts";
 import { BASE_URL } from "./env.ts";
+import { startPublisher, type PublisherProcess } from "./media.ts";
 
 const run = promisify(execFile);
 export const RTMP_PORT = Number(process.env.RTMP_PORT);
 export const MEDIA_DIR = process.env.MEDIA_DIR!;
 export const RTMP_BASE = `rtmp://127.0.0.1:${RTMP_PORT}`;
 
-export interface Publisher {
-  proc: ChildProcess;
-  /** Wall clock just before ffmpeg started sending. */
-  startedAt: number;
-  stop(): Promise<void>;
-  exited: Promise<number | null>;
-}
+export type Publisher = PublisherProcess;
 
 export function publish(key: string, opts: { size?: string; rate?: number; gop?: number; app?: string; bitrate?: string } = {}): Publisher {
   const rate = opts.rate ?? 30;
-  const args = [
+  return startPublisher([
     "-hide_banner", "-loglevel", "error", "-re",
     "-f", "lavfi", "-i", `testsrc2=size=${opts.size ?? "1280x720"}:rate=${rate}`,
     "-f", "lavfi", "-i", "sine=frequency=440",
     "-c:v", "libx264", "-preset", "veryfast", "-g", String(opts.gop ?? rate * 2),
     ...(opts.bitrate ? ["-b:v", opts.bitrate] : []),
     "-c:a", "aac", "-f", "flv", `${RTMP_BASE}/${opts.app ?? "live"}/${key}`,
-  ];
-  const startedAt = Date.now();
-  const proc = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "pipe"] });
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  return {
-    proc,
-    startedAt,
-    exited,
-    async stop() {
-      if (proc.exitCode === null) proc.kill("SIGINT");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (proc.exitCode === null) proc.kill("SIGKILL");
-    },
-  };
+  ]);
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
@@ -203,4 +185,16 @@ export async function endStream(owner: { cookie: string }, sessionId: string): P
 export async function setGraceSeconds(channelId: string, seconds: number): Promise<void> {
   const { db } = await import("../../lib/db.ts");
   await db().channel.update({ where: { id: channelId }, data: { reconnectGraceSeconds: seconds } });
+}
+
+/** Seconds of media ingest received for a part (its last media timestamp minus its first), once the publisher has left. */
+export async function receivedSeconds(partId: string): Promise<number> {
+  const { readIngestStats } = await import("../../lib/ingestStats.ts");
+  const { db } = await import("../../lib/db.ts");
+  const stats = await waitFor(`ingest's final record of part ${partId}`, async () => {
+    const s = await readIngestStats(partId);
+    return s?.finished ? s : null;
+  }, 30_000, 100);
+  const part = await db().livePart.findUniqueOrThrow({ where: { id: partId } });
+  return (stats.receivedMediaMs! - part.timelineOffsetMs) / 1000;
 }

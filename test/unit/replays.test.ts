@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseRange } from "../../app/mediaHttp.ts";
-import { planRenditions, type SourceInfo } from "../../lib/ffmpeg/liveLadder.ts";
-import { concatCopyArgs, normaliseStretchArgs } from "../../lib/ffmpeg/replayExport.ts";
-import { slateCacheName, slateEncodeArgs, slateRetimeArgs } from "../../lib/ffmpeg/slate.ts";
+import { planRenditions } from "../../lib/ffmpeg/liveLadder.ts";
+import { concatCopySpec, normaliseStretchSpec } from "../../lib/ffmpeg/replayExport.ts";
+import { slateCacheName, slateEncodeSpec, slateRetimeSpec } from "../../lib/ffmpeg/slate.ts";
+import { specToArgs } from "../../lib/ffmpeg/spec.ts";
 import type { Segment } from "../../lib/hls/playlist.ts";
 import { parseLadder } from "../../lib/ladder.ts";
 import { gapMarkers, replaySegments } from "../../lib/replays.ts";
-import { aliasRenditions, ladderWithinMaster } from "../../workers/liveTranscode.ts";
 
 const seg = (part: number, n: number, extra: Partial<Segment> = {}): Segment => ({ uri: `p${part}e1-${n}.ts`, duration: 2, part, ...extra });
 
@@ -41,26 +41,21 @@ describe("replay stitching", () => {
   });
 });
 
-describe("a later part within the session's master", () => {
-  const master = planRenditions({ width: 1280, height: 720, fps: 30, videoCodec: null, audioCodec: "mp4a.40.2" }, parseLadder("720p30@2500k|480p30@1200k|360p30@800k"));
-  const src480: SourceInfo = { width: 854, height: 480, fps: 30, videoCodec: null, audioCodec: "mp4a.40.2" };
-
-  it("encodes only the master's rungs that fit the new source, under the master's names", () => {
-    const ladder = ladderWithinMaster(master, src480);
-    assert.deepEqual(ladder.rungs.map((r) => r.name), ["480p30", "360p30"]);
-  });
-
-  it("feeds the taller renditions from the best rung it has, never upscaling", () => {
-    const encoded = planRenditions(src480, ladderWithinMaster(master, src480));
-    assert.deepEqual(Object.fromEntries(aliasRenditions(master, encoded)), { "480p30": ["720p30", "480p30"], "360p30": ["360p30"] });
-  });
-
-  it("still produces something for a source smaller than every rung", () => {
-    const tiny: SourceInfo = { ...src480, width: 426, height: 240 };
-    const ladder = ladderWithinMaster(master, tiny);
-    assert.deepEqual(ladder.rungs.map((r) => [r.name, r.height]), [["360p30", 240]]);
-    const encoded = planRenditions(tiny, ladder);
-    assert.deepEqual(Object.fromEntries(aliasRenditions(master, encoded)), { "360p30": ["720p30", "480p30", "360p30"] });
+describe("holes inside a part", () => {
+  it("marks media missing between two transcode runs of one part, and nothing for seamless runs", () => {
+    const at = (ms: number) => 1_700_000_000_000 + ms;
+    const segments: Segment[] = [
+      seg(0, 0, { programDateTime: at(0) }),
+      seg(0, 1, { programDateTime: at(2000) }),
+      // a restart that resumed exactly: no marker
+      seg(0, 2, { programDateTime: at(4000), discontinuity: true }),
+      // 1.5 s missing before this one
+      seg(0, 3, { programDateTime: at(7500), discontinuity: true }),
+      seg(0, 4, { programDateTime: at(9500) }),
+    ];
+    assert.deepEqual(gapMarkers(segments, [{ index: 0, startedAt: new Date(at(0)), endedAt: null }]), [
+      { at: 6, gapSeconds: 1.5, label: "1.5 s missing (transcoder restarted)" },
+    ]);
   });
 });
 
@@ -68,21 +63,21 @@ describe("slate and export commands", () => {
   it("slate: one cached file per shape, re-timed by stream copy", () => {
     const shape = { width: 1280, height: 720, fps: 30, seconds: 2, audio: true };
     assert.equal(slateCacheName(shape), "slate-v1-1280x720-30-2s-a.ts");
-    const enc = slateEncodeArgs(shape, "/tmp/x.ts", null);
+    const enc = specToArgs(slateEncodeSpec(shape, "/tmp/x.ts", null));
     assert.ok(enc.includes("anullsrc=r=48000:cl=stereo"));
     assert.equal(enc[enc.indexOf("-g") + 1], "60");
     assert.ok(!enc.join(" ").includes("drawtext"), "no font: no text");
-    assert.ok(slateEncodeArgs(shape, "/tmp/x.ts", "/f.ttf").join(" ").includes("Be right back"));
-    const re = slateRetimeArgs("/c.ts", 6, "/o.ts");
+    assert.ok(specToArgs(slateEncodeSpec(shape, "/tmp/x.ts", "/f.ttf")).join(" ").includes("Be right back"));
+    const re = specToArgs(slateRetimeSpec("/c.ts", 6, "/o.ts"));
     assert.deepEqual(re.slice(re.indexOf("-c"), re.indexOf("-c") + 2), ["-c", "copy"]);
     assert.equal(re[re.indexOf("-output_ts_offset") + 1], "6.000");
   });
 
   it("export: copy when the shape matches, re-encode to the replay's size when it does not", () => {
-    assert.ok(concatCopyArgs("/l.txt", "/o.mp4").includes("aac_adtstoasc"));
-    assert.deepEqual(normaliseStretchArgs("/l.txt", "/o.ts", null).slice(-5), ["-c", "copy", "-f", "mpegts", "/o.ts"]);
+    assert.ok(specToArgs(concatCopySpec("/l.txt", "/o.mp4")).includes("aac_adtstoasc"));
+    assert.deepEqual(specToArgs(normaliseStretchSpec("/l.txt", "/o.ts", null)).slice(-5), ["-c", "copy", "-f", "mpegts", "/o.ts"]);
     const top = planRenditions({ width: 1280, height: 720, fps: 30, videoCodec: null, audioCodec: "mp4a.40.2" }, parseLadder("720p30@2500k"))[0];
-    const re = normaliseStretchArgs("/l.txt", "/o.ts", top);
+    const re = specToArgs(normaliseStretchSpec("/l.txt", "/o.ts", top));
     assert.match(re[re.indexOf("-vf") + 1], /^scale=1280:720/);
     assert.equal(re[re.indexOf("-c:v") + 1], "libx264");
   });

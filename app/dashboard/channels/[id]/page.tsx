@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getOwnedChannel } from "../../../../lib/channels.ts";
+import { describeDefaultLadder } from "../../../../lib/capacity.ts";
 import { config } from "../../../../lib/config.ts";
 import { NotFoundError } from "../../../../lib/errors.ts";
 import { chatModerationState } from "../../../../lib/chat/store.ts";
@@ -26,7 +27,7 @@ export default async function ChannelSettingsPage({ params }: { params: Promise<
         <Link href="/dashboard" className="small">← Dashboard</Link>
         <h1 className="title-text">Settings: {channel.title}</h1>
         <ChannelForm
-          defaultLadder={config.transcodeLadder}
+          defaultLadder={await describeDefaultLadder()}
           channel={{
             id: channel.id,
             slug: channel.slug,

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { config } from "../../../../lib/config.ts";
+import { describeDefaultLadder } from "../../../../lib/capacity.ts";
 import { ChannelForm } from "../../../_components/ChannelForms.tsx";
 import { requireUser } from "../../../_lib/auth.ts";
 
@@ -11,7 +11,7 @@ export default async function NewChannelPage() {
     <div className="card" style={{ maxWidth: 640 }}>
       <Link href="/dashboard" className="small">← Dashboard</Link>
       <h1>New channel</h1>
-      <ChannelForm defaultLadder={config.transcodeLadder} />
+      <ChannelForm defaultLadder={await describeDefaultLadder()} />
     </div>
   );
 }

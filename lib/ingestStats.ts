@@ -1,0 +1,55 @@
+// The ingest heartbeat: ingest writes one record per publisher connection (live
+// part) every couple of seconds; the dashboard reads it for stream health, the
+// workers for how far behind the live edge their transcode is, and the stale-
+// session sweep for whether the publisher is still there. One type, one writer,
+// one reader.
+import { REDIS_KEY } from "./redisKeys.ts";
+import { readJson, redis } from "./redis.ts";
+
+export interface IngestStats {
+  sessionId: string;
+  partId: string;
+  partIndex: number;
+  /** Wall clock (ms) when the part's first media arrived. */
+  connectedAt: number;
+  width: number | null;
+  height: number | null;
+  /** Frame rate the encoder declared in its metadata. */
+  declaredFps: number | null;
+  /** Frame rate measured from timestamps over the last 10 s. */
+  fps: number | null;
+  videoCodec: string | null;
+  audioCodec: string | null;
+  bitrateKbps: number | null;
+  keyframeIntervalSeconds: number | null;
+  /** Newest media timestamp received (ms, on the publisher's timeline; transcodes compare their position with it). */
+  receivedMediaMs: number | null;
+  /** Media time the publisher sent per wall-clock time over the last 10 s; below 1 the encoder itself cannot keep up. */
+  sendSpeed: number | null;
+  /** Bytes of this part's source kept in ingest's spool. */
+  spoolBytes: number;
+  /** The publisher has left: receivedMediaMs is final. */
+  finished: boolean;
+  /** Wall clock of this record. */
+  updatedAt: number;
+}
+
+export const INGEST_STATS_INTERVAL_MS = 2000;
+/** A connected publisher's record lapses this long after ingest stops refreshing it (ingest died). */
+const HEARTBEAT_TTL_SECONDS = 10;
+/** A finished part's record stays for its transcode to learn where the source ends. */
+const FINISHED_TTL_SECONDS = 6 * 3600;
+
+export async function writeIngestStats(stats: IngestStats): Promise<void> {
+  await redis().set(REDIS_KEY.ingestStats(stats.partId), JSON.stringify(stats), "EX", stats.finished ? FINISHED_TTL_SECONDS : HEARTBEAT_TTL_SECONDS);
+}
+
+export function readIngestStats(partId: string): Promise<IngestStats | null> {
+  return readJson<IngestStats>(REDIS_KEY.ingestStats(partId));
+}
+
+/** Ingest is still receiving this part: its heartbeat is fresh and the publisher has not left. */
+export async function publisherAlive(partId: string): Promise<boolean> {
+  const s = await readIngestStats(partId);
+  return s !== null && !s.finished;
+}

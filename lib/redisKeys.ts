@@ -1,0 +1,43 @@
+// Every Redis key name Livehouse uses, in one registry (like QUEUE for BullMQ
+// queues): several roles read and write most of these, so a name that drifts in
+// one of them breaks a protocol silently. The connection adds REDIS_PREFIX.
+
+export const REDIS_KEY = {
+  /** String: the shared internal secret when INTERNAL_SECRET is unset (see internalAuth.ts). */
+  internalSecret: () => "internal-secret",
+
+  /** String (JSON IngestStats, TTL): ingest's heartbeat and health of one publisher connection. */
+  ingestStats: (partId: string) => `ingest:part:${partId}`,
+  /** String (ms, TTL): how far a part's source is listed in the playlists; ingest may drop spooled media before it. */
+  spoolListedUntil: (partId: string) => `spool:listed:${partId}`,
+  /** Counter: bad stream keys from one client address (ingest). */
+  ingestBadKeys: (ip: string) => `ingest:badkey:${ip}`,
+
+  /** String (TTL): who holds a session's playlist pen (see live/pen.ts). */
+  playlistPen: (sessionId: string) => `live-writer:${sessionId}`,
+  /** Lock name (see lock.ts) serialising every change to a session's playlists. */
+  playlistsLock: (sessionId: string) => `playlists:${sessionId}`,
+  /** String (JSON): host and pid of the ffmpeg transcoding a part, so a takeover can kill a leftover. */
+  transcodeProcess: (partId: string) => `live-ffmpeg:${partId}`,
+  /** Counter (TTL): consecutive transcode runs of a part that failed without listing anything. */
+  transcodeFailures: (partId: string) => `transcode-failures:${partId}`,
+  /** String (JSON TranscodeHealth, TTL): speed, lag and overload steps of a session's transcode. */
+  transcodeHealth: (sessionId: string) => `transcode-health:${sessionId}`,
+
+  /** Hash host → JSON CapacityProfile: what each worker host measured at start (see capacity.ts). */
+  capacity: () => "capacity",
+
+  /** Sorted set: viewer ids seen recently on a session. */
+  viewers: (sessionId: string) => `viewers:${sessionId}`,
+
+  /** Counters for sign-up and login limits. */
+  signupPerIp: (ip: string) => `signup:ip:${ip}`,
+  loginPerIp: (ip: string) => `login:ip:${ip}`,
+  loginPerAccount: (emailHash: string) => `login:acct:${emailHash}`,
+
+  /** String (TTL): a chatter's slow-mode clock in one room. */
+  chatSlowMode: (roomId: string, sender: string) => `chat-slow:${roomId}:${sender}`,
+
+  /** Key of a lock taken with withLock(name). */
+  lock: (name: string) => `lock:${name}`,
+} as const;

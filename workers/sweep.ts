@@ -1,0 +1,36 @@
+// The periodic sweep (every worker schedules it; BullMQ runs one at a time):
+// recovers sessions whose events were lost, and closes the playlists of ended
+// sessions nobody else will close.
+import { db } from "../lib/db.ts";
+import { closePlaylistsIfEnded } from "../lib/live/pen.ts";
+import { sweepStaleSessions } from "../lib/liveSessions.ts";
+import { logger } from "../lib/log.ts";
+import type { MediaStore } from "../lib/media/store.ts";
+import { QUEUE, queue } from "../lib/queue.ts";
+
+const log = logger("worker");
+
+export async function sweep(store: MediaStore): Promise<void> {
+  const swept = await sweepStaleSessions();
+  if (swept.dropped || swept.expired) log.warn("recovered stale live sessions", swept);
+
+  // Ended sessions whose playlists are still open: normally the last transcode closes them
+  // when it has listed everything; here only a part whose transcode job is gone holds them up.
+  const open = await db().liveSession.findMany({
+    where: { status: "ended", playlistsClosedAt: null },
+    select: { id: true, parts: { where: { transcodeDoneAt: null }, select: { id: true, index: true } } },
+    take: 100,
+  });
+  for (const s of open) {
+    for (const p of s.parts) {
+      const job = await queue(QUEUE.transcode).getJob(`transcode-${p.id}`);
+      const state = job ? await job.getState() : "missing";
+      if (state === "failed" || state === "completed" || state === "missing" || state === "unknown") {
+        log.warn("a part's transcode stopped before listing everything; closing the session without the rest", { session: s.id, part: p.index, job: state });
+        await db().livePart.update({ where: { id: p.id }, data: { transcodeDoneAt: new Date(), transcodeError: "The transcode stopped before the end of this part." } });
+      }
+    }
+    const outcome = await closePlaylistsIfEnded(s.id, store);
+    if (outcome === "closed") log.info("closed the playlists of an ended session", { session: s.id });
+  }
+}
