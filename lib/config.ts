@@ -135,6 +135,10 @@ export const config = {
     if (v !== "degrade" && v !== "warn") throw new Error(`TRANSCODE_OVERLOAD must be "degrade" or "warn", got "${v}"`);
     return v;
   },
+  /** With TRANSCODE_OVERLOAD=degrade: how long a stepped-down transcode must keep up (with CPU to spare) before it steps back up. */
+  get transcodeStepUpAfterSeconds() {
+    return int("TRANSCODE_STEP_UP_AFTER_SECONDS", 60);
+  },
   /** Live transcodes one worker process runs at once. */
   get workerConcurrency() {
     return int("WORKER_CONCURRENCY", 4);

@@ -73,9 +73,12 @@ export async function closeQueues(): Promise<void> {
   globalForQueues.livehouseQueues?.clear();
 }
 
+/** One transcode job per part, whoever queues it (a repeat is a no-op). */
+export const transcodeJobId = (partId: string) => `transcode-${partId}`;
+
 export async function enqueueTranscode(partId: string): Promise<void> {
   await queue(QUEUE.transcode).add("transcode", { partId } satisfies TranscodeJob, {
-    jobId: `transcode-${partId}`,
+    jobId: transcodeJobId(partId),
     // ffmpeg dying is retried quickly and visibly; a part that truly ended completes the job.
     attempts: 50,
     backoff: { type: "fixed", delay: 1000 },

@@ -346,7 +346,11 @@ async function sample(ctx: RunContext, monitor: ProgressMonitor, cpu: CpuSampler
   const speed = monitor.speed(now);
   const { idleCores, processCores } = cpu.sample(now);
   const s = { at: now, speed, lagSeconds: lag, idleCores, ffmpegCores: processCores };
-  const { state, action } = decideOverload(ctx.state, s, ctx.steps, { mode: config.transcodeOverload, segmentSeconds: ctx.part.session.segmentSeconds });
+  const { state, action } = decideOverload(ctx.state, s, ctx.steps, {
+    mode: config.transcodeOverload,
+    segmentSeconds: ctx.part.session.segmentSeconds,
+    upAfterMs: config.transcodeStepUpAfterSeconds * 1000,
+  });
   ctx.state = state;
   const behind = isBehind(s, ctx.part.session.segmentSeconds);
   await writeHealth(ctx, step, speed, lag, stats?.finished ?? false, behind);

@@ -6,7 +6,7 @@ import { closePlaylistsIfEnded } from "../lib/live/pen.ts";
 import { sweepStaleSessions } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";
 import type { MediaStore } from "../lib/media/store.ts";
-import { QUEUE, queue } from "../lib/queue.ts";
+import { QUEUE, queue, transcodeJobId } from "../lib/queue.ts";
 
 const log = logger("worker");
 
@@ -23,7 +23,7 @@ export async function sweep(store: MediaStore): Promise<void> {
   });
   for (const s of open) {
     for (const p of s.parts) {
-      const job = await queue(QUEUE.transcode).getJob(`transcode-${p.id}`);
+      const job = await queue(QUEUE.transcode).getJob(transcodeJobId(p.id));
       const state = job ? await job.getState() : "missing";
       if (state === "failed" || state === "completed" || state === "missing" || state === "unknown") {
         log.warn("a part's transcode stopped before listing everything; closing the session without the rest", { session: s.id, part: p.index, job: state });

@@ -70,12 +70,14 @@ export type OverloadAction = { kind: "none" } | { kind: "down" | "up"; to: numbe
 export interface OverloadOptions {
   mode: "degrade" | "warn";
   segmentSeconds: number;
+  /** How long it must keep up before a step back up (doubled after each step up that failed). */
+  upAfterMs?: number;
 }
 
 const RAMP_UP_MS = 8000;
 const CHANGE_COOLDOWN_MS = 10_000;
 const SLOW_SPEED = 0.97;
-const UP_AFTER_MS = 60_000;
+export const UP_AFTER_MS = 60_000;
 const MAX_UP_AFTER_MS = 16 * 60_000;
 const HEADROOM = 1.3;
 
@@ -97,14 +99,14 @@ export function decideOverload(state: OverloadState, sample: OverloadSample, ste
   const fmt = (x: number) => (Math.round(x * 100) / 100).toFixed(2);
 
   if (settled && state.level < steps.length - 1 && isBehind(sample, opts.segmentSeconds) && sample.speed !== null && sample.speed < SLOW_SPEED) {
-    const failedUp = state.lastUpAt !== null && now - state.lastUpAt < 2 * UP_AFTER_MS;
+    const failedUp = state.lastUpAt !== null && now - state.lastUpAt < 2 * (opts.upAfterMs ?? UP_AFTER_MS);
     return {
       state: { ...next, level: state.level + 1, lastChangeAt: now, runStartedAt: now, calmSince: null, failedUps: state.failedUps + (failedUp ? 1 : 0) },
       action: { kind: "down", to: state.level + 1, why: `transcoding ran at ${fmt(sample.speed)}× real time, ${Math.round(sample.lagSeconds!)} s behind` },
     };
   }
 
-  const upAfter = Math.min(MAX_UP_AFTER_MS, UP_AFTER_MS * 2 ** state.failedUps);
+  const upAfter = Math.min(MAX_UP_AFTER_MS, (opts.upAfterMs ?? UP_AFTER_MS) * 2 ** state.failedUps);
   if (settled && state.level > 0 && next.calmSince !== null && now - next.calmSince >= upAfter && now - state.lastChangeAt >= upAfter) {
     const extra = stepCost(steps[state.level - 1]) / stepCost(steps[state.level]) - 1;
     const needed = (sample.ffmpegCores ?? Infinity) * extra * HEADROOM;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { db } from "../../lib/db.ts";
-import { QUEUE, closeQueues, queue } from "../../lib/queue.ts";
+import { QUEUE, closeQueues, queue, transcodeJobId } from "../../lib/queue.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { ffprobe, getText, liveChannel, liveStatus, mediaFile, parseMaster, parseMedia, publish, readLogs, waitFor, waitForLive } from "../support/live.ts";
 
@@ -59,7 +59,7 @@ describe("publishing a 720p30 stream", () => {
       assert.ok(Math.abs(session.parts[0].startedAt.getTime() - pub.startedAt) < 1000);
 
       // The key never left ingest: not in job data, not in any log line.
-      const job = await queue(QUEUE.transcode).getJob(`transcode-${session.parts[0].id}`);
+      const job = await queue(QUEUE.transcode).getJob(transcodeJobId(session.parts[0].id));
       assert.deepEqual(job?.data, { partId: session.parts[0].id });
       assert.ok(!readLogs().includes(ch.key), "stream key found in a log");
       assert.ok(!(await getText(`/c/${ch.slug}`)).includes(ch.key));

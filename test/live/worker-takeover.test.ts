@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { db } from "../../lib/db.ts";
-import { QUEUE, closeQueues, queue } from "../../lib/queue.ts";
+import { QUEUE, closeQueues, queue, transcodeJobId } from "../../lib/queue.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { ffmpegProcesses, getText, liveChannel, parseMedia, publish, waitFor, waitForLive } from "../support/live.ts";
 
@@ -87,7 +87,7 @@ describe("transcode takeover", () => {
       const epochOfKilled = (await db().livePart.findUniqueOrThrow({ where: { id: part.id } })).transcodeEpoch;
       process.kill(first.pid, "SIGKILL");
       const job = await waitFor("the failed attempt to be recorded", async () => {
-        const j = await queue(QUEUE.transcode).getJob(`transcode-${part.id}`);
+        const j = await queue(QUEUE.transcode).getJob(transcodeJobId(part.id));
         return j && j.attemptsMade >= 1 && j.failedReason ? j : null;
       }, 60_000);
       assert.match(job.failedReason, /ffmpeg exited \(signal SIGKILL\)/);
