@@ -8,15 +8,12 @@ import { benchStack } from "./stack.ts";
 const SEGMENT = 1;
 const FLIPS = [14, 22, 30]; // stream seconds at which the picture flips
 const stack = await benchStack("bench", { segmentSeconds: SEGMENT });
-const { signUp } = await import("../lib/accounts.ts");
-const { createChannel, createStreamKey } = await import("../lib/channels.ts");
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 let publisher: ReturnType<typeof spawn> | undefined;
 try {
-  const user = await signUp({ email: "bench@livehouse.local", password: "benchmark-password", displayName: "Bench" }, "bench");
-  const channel = await createChannel(user.id, { slug: "bench", title: "Bench", reconnectGraceMinutes: "0" });
-  const { key } = await createStreamKey(user.id, channel.id, "bench");
+  const channel = await stack.channel("bench", { graceMinutes: "0" });
+  const key = channel.key;
 
   const enable = `between(t,${FLIPS[0]},${FLIPS[1]})+gte(t,${FLIPS[2]})`;
   const spawnedAt = Date.now();

@@ -9,8 +9,6 @@ import { cachedSource, cpuLoad, publishFile } from "../test/support/media.ts";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 150);
 const BURST = { from: 15, to: 60 };
 const stack = await benchStack("benchol", { segmentSeconds: 2 });
-const { signUp } = await import("../lib/accounts.ts");
-const { createChannel, createStreamKey } = await import("../lib/channels.ts");
 const { db } = await import("../lib/db.ts");
 const { readIngestStats } = await import("../lib/ingestStats.ts");
 const { readTranscodeHealth } = await import("../lib/live/transcodeHealth.ts");
@@ -24,9 +22,8 @@ let burstDone = false;
 const BURNERS = Number(process.env.BENCH_BURNERS ?? 4 * (await import("node:os")).availableParallelism());
 try {
   const source = await cachedSource({ width: 1920, height: 1080, fps: 30, seconds: SECONDS, audio: { sampleRate: 48000, channels: 2 } });
-  const user = await signUp({ email: "bench-ol@livehouse.local", password: "benchmark-password", displayName: "Bench" }, "bench");
-  const channel = await createChannel(user.id, { slug: "bench-ol", title: "Bench", reconnectGraceMinutes: "0", ladder: process.env.BENCH_LADDER ?? "" });
-  const { key } = await createStreamKey(user.id, channel.id, "bench");
+  const channel = await stack.channel("bench-ol", { graceMinutes: "0", ladder: process.env.BENCH_LADDER ?? "" });
+  const key = channel.key;
   const def = await describeDefaultLadder();
   console.log(`# ladder: ${process.env.BENCH_LADDER || `${def.ladder} (default: ${def.how})`}; CPU burst ${BURST.from}–${BURST.to} s; TRANSCODE_STEP_UP_AFTER_SECONDS=${stack.env.TRANSCODE_STEP_UP_AFTER_SECONDS ?? 60}`);
   const t0 = Date.now();
@@ -48,7 +45,7 @@ try {
       burstDone = true;
       console.log(`${at()} s  CPU burst ends`);
     }
-    if (!sessionId) sessionId = (await db().liveSession.findFirst({ where: { channelId: channel.id } }))?.id ?? "";
+    if (!sessionId) sessionId = (await db().liveSession.findFirst({ where: { channelId: channel.channelId } }))?.id ?? "";
     if (sessionId) {
       const h = await readTranscodeHealth(sessionId);
       if (h) {

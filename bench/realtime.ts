@@ -14,8 +14,6 @@ import { cachedSource, publishFile } from "../test/support/media.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const stack = await benchStack("benchrt", { segmentSeconds: 2 });
-const { signUp } = await import("../lib/accounts.ts");
-const { createChannel, createStreamKey } = await import("../lib/channels.ts");
 const { db } = await import("../lib/db.ts");
 const { readIngestStats } = await import("../lib/ingestStats.ts");
 const { readTranscodeHealth } = await import("../lib/live/transcodeHealth.ts");
@@ -24,9 +22,8 @@ const { describeDefaultLadder } = await import("../lib/capacity.ts");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 try {
   const source = await cachedSource({ width: 1920, height: 1080, fps: 30, seconds: SECONDS, audio: { sampleRate: 48000, channels: 2 } });
-  const user = await signUp({ email: "bench-rt@livehouse.local", password: "benchmark-password", displayName: "Bench" }, "bench");
-  const channel = await createChannel(user.id, { slug: "bench-rt", title: "Bench", reconnectGraceMinutes: "0" });
-  const { key } = await createStreamKey(user.id, channel.id, "bench");
+  const channel = await stack.channel("bench-rt", { graceMinutes: "0" });
+  const key = channel.key;
   const def = await describeDefaultLadder();
   console.log(`# default ladder: ${def.ladder} (${def.how}); x264 ${stack.env.X264_PRESET ?? "veryfast"}; TRANSCODE_OVERLOAD=${stack.env.TRANSCODE_OVERLOAD ?? "degrade"}`);
   console.log(`# publisher: ${SECONDS} s of 1080p30 H.264 + AAC sent in real time (stream copy)`);

@@ -11,8 +11,6 @@ import { cachedSource, publishFile } from "../test/support/media.ts";
 const RECONNECTS = Number(process.env.BENCH_RECONNECTS ?? 5);
 const SEGMENT = Number(process.env.BENCH_SEGMENT_SECONDS ?? 2);
 const stack = await benchStack("benchrc", { segmentSeconds: SEGMENT });
-const { signUp } = await import("../lib/accounts.ts");
-const { createChannel, createStreamKey } = await import("../lib/channels.ts");
 const { db } = await import("../lib/db.ts");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,9 +29,8 @@ async function poll<T>(what: string, fn: () => Promise<T | null | undefined | fa
 try {
   console.log(`# ${SEGMENT} s segments; the publisher's keyframe interval is ${SEGMENT} s`);
   const source = await cachedSource({ width: 1280, height: 720, fps: 30, seconds: 10, audio: { sampleRate: 48000, channels: 2 }, keyframeSeconds: SEGMENT });
-  const user = await signUp({ email: "bench-rc@livehouse.local", password: "benchmark-password", displayName: "Bench" }, "bench");
-  const channel = await createChannel(user.id, { slug: "bench-rc", title: "Bench", reconnectGraceMinutes: "5" });
-  const { key } = await createStreamKey(user.id, channel.id, "bench");
+  const channel = await stack.channel("bench-rc", { graceMinutes: "5" });
+  const key = channel.key;
   const url = `rtmp://127.0.0.1:${stack.env.RTMP_PORT}/live/${key}`;
   const status = async () => (await fetch(`${stack.baseUrl}/api/live/bench-rc`)).json();
 

@@ -81,9 +81,14 @@ async function measure(fp: string): Promise<CapacityProfile> {
         segmentPrefix: "c-",
         x264Preset: config.x264Preset,
       });
-      const started = performance.now();
-      await runFfmpeg(spec, "measuring a ladder");
-      const speed = CLIP_SECONDS / ((performance.now() - started) / 1000);
+      // Other work on the machine can only make a run slower, never faster: the best of two
+      // runs is the closer estimate of what the machine can do.
+      let speed = 0;
+      for (let run = 0; run < 2 && speed < TARGET_SPEED; run++) {
+        const started = performance.now();
+        await runFfmpeg(spec, "measuring a ladder");
+        speed = Math.max(speed, CLIP_SECONDS / ((performance.now() - started) / 1000));
+      }
       measured.push({ ladder: formatLadder(ladder), speed: Math.round(speed * 100) / 100 });
       if (speed >= TARGET_SPEED) break;
     }

@@ -5,13 +5,15 @@ import { LivePlayer } from "./LivePlayer.tsx";
 
 type Transcode = TranscodeStatus;
 
-/** "1.00× real time, 2 s behind" — or what the transcode is doing after the publisher left. */
+/** "keeping up (2 s behind live)", or "0.78× real time, 9 s behind" when it is not — or what it does after the publisher left. */
 function transcodeSummary(t: Transcode | null, finishing: boolean): string {
   if (!t) return "—";
-  const speed = t.speed !== null ? `${t.speed.toFixed(2)}× real time` : "measuring…";
-  const lag = t.lagSeconds !== null ? `, ${Math.round(t.lagSeconds)} s behind` : "";
   if (finishing || t.draining) return t.lagSeconds ? `finishing the last ${Math.round(t.lagSeconds)} s` : "finishing";
-  return `${speed}${lag}${t.level > 0 ? ` (x264 ${t.preset}${t.dropped.length ? `, without ${t.dropped.join(", ")}` : ""})` : ""}`;
+  const step = t.level > 0 ? ` (x264 ${t.preset}${t.dropped.length ? `, without ${t.dropped.join(", ")}` : ""})` : "";
+  const lag = t.lagSeconds !== null ? `${Math.round(t.lagSeconds)} s behind` : "measuring…";
+  // Keeping up, the speed only mirrors the encoder's pace: the lag is what matters.
+  if (!t.behind) return `keeping up (${lag} live)${step}`;
+  return `${t.speed !== null ? `${t.speed.toFixed(2)}× real time` : "stalled"}, ${lag}${step}`;
 }
 
 function uptime(since: string, now: number): string {
