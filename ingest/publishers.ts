@@ -3,8 +3,7 @@
 // source is one we can transcode, its media is held in memory under a name in no
 // registry. Once verified, a live part is opened (lib/liveSessions.ts) and every
 // message goes to the part's spool, which workers read (ingest/spool.ts).
-import { aacCodecFromFlvSequenceHeader, avcCodecFromFlvSequenceHeader } from "../lib/ffmpeg/h264.ts";
-import { aacConfigFromFlvSequenceHeader } from "../lib/ffmpeg/h264.ts";
+import { aacCodecFromFlvSequenceHeader, aacConfigFromFlvSequenceHeader, avcCodecFromFlvSequenceHeader } from "../lib/ffmpeg/h264.ts";
 import { writeIngestStats } from "../lib/ingestStats.ts";
 import { publisherConnected, publisherDropped, type ConnectedPart } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";

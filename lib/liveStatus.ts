@@ -77,8 +77,6 @@ export async function publicLiveStatus(channelId: string, viewerId: string | nul
   };
 }
 
-export type { IngestStats };
-
 export interface TranscodeStatus {
   speed: number | null;
   lagSeconds: number | null;

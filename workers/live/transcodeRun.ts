@@ -166,7 +166,7 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
       }
       if (now >= nextSample) {
         nextSample = now + SAMPLE_EVERY_MS;
-        const decision = await sample(ctx, monitor, cpu, step, now);
+        const decision = await sample(ctx, monitor, cpu, now);
         if (decision) {
           running.kill();
           await exit;
@@ -194,7 +194,8 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
       // The read ended early (ingest restarting, a connection cut): the next run resumes where listing stopped.
       return { kind: "failed", result: { code: 0, signal: null, stderrTail: [`the spool read ended at ${listedTo.toFixed(2)} s before the source's end`] }, listed: listedThisRun };
     }
-    await writeHealth(ctx, step, null, 0, true);
+    // Everything is listed: nothing behind, nothing left to finish.
+    await writeHealth(ctx, null, 0, false);
     return { kind: "finished" };
   } finally {
     runningTranscodes.delete(running);
@@ -203,7 +204,7 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
 }
 
 /** Measures, publishes the health record, and asks the overload policy; returns a step to take, if any. */
-async function sample(ctx: RunContext, monitor: ProgressMonitor, cpu: CpuSampler, step: OverloadStep, now: number): Promise<RunOutcome | null> {
+async function sample(ctx: RunContext, monitor: ProgressMonitor, cpu: CpuSampler, now: number): Promise<RunOutcome | null> {
   const stats = await readIngestStats(ctx.part.id);
   const lag = monitor.lag(stats, now);
   const speed = monitor.speed(now);
@@ -216,7 +217,7 @@ async function sample(ctx: RunContext, monitor: ProgressMonitor, cpu: CpuSampler
   });
   ctx.state = state;
   const behind = isBehind(s, ctx.part.session.segmentSeconds);
-  await writeHealth(ctx, step, speed, lag, stats?.finished ?? false, behind);
+  await writeHealth(ctx, speed, lag, stats?.finished ?? false, behind);
   // Logged once per episode, not every sample.
   const started = behind && !ctx.behind;
   ctx.behind = behind;
@@ -233,7 +234,9 @@ async function sample(ctx: RunContext, monitor: ProgressMonitor, cpu: CpuSampler
   return { kind: "step", level: action.to, why: action.why, direction: action.kind };
 }
 
-async function writeHealth(ctx: RunContext, step: OverloadStep, speed: number | null, lag: number | null, draining: boolean, behind = false): Promise<void> {
+async function writeHealth(ctx: RunContext, speed: number | null, lag: number | null, draining: boolean, behind = false): Promise<void> {
+  // The step in force (after a decision, the one the next run uses).
+  const step = ctx.steps[ctx.state.level];
   await writeTranscodeHealth({
     sessionId: ctx.part.sessionId,
     partIndex: ctx.part.index,
