@@ -5,6 +5,7 @@ import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { config } from "../lib/config.ts";
 import { db } from "../lib/db.ts";
+import { markFinishedAfterRestart } from "../lib/ingestStats.ts";
 import { logger } from "../lib/log.ts";
 import { REDIS_KEY } from "../lib/redisKeys.ts";
 import { redis } from "../lib/redis.ts";
@@ -35,7 +36,12 @@ export class SpoolRegistry {
     if (live) return live;
     let pending = this.recovering.get(partId);
     if (!pending) {
-      pending = PartSpool.recover(this.root, partId);
+      pending = PartSpool.recover(this.root, partId).then(async (spool) => {
+        // Recovered means its publisher is gone (this process never had it): say so
+        // before serving it, so the reader knows where the source ends.
+        if (spool) await markFinishedAfterRestart(partId, spool.lastDts).catch((err) => log.warn("could not mark a recovered spool finished", { part: partId, error: String(err).slice(0, 200) }));
+        return spool;
+      });
       this.recovering.set(partId, pending);
     }
     const spool = await pending;

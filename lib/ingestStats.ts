@@ -44,6 +44,17 @@ export async function writeIngestStats(stats: IngestStats): Promise<void> {
   await redis().set(REDIS_KEY.ingestStats(stats.partId), JSON.stringify(stats), "EX", stats.finished ? FINISHED_TTL_SECONDS : HEARTBEAT_TTL_SECONDS);
 }
 
+/**
+ * A restarted ingest found this part's spool on disk: the ingest that received it
+ * died without reporting the publisher's exit, so its record still says "receiving".
+ * Only the new process can say it is over, and how far the media on disk goes.
+ */
+export async function markFinishedAfterRestart(partId: string, receivedMediaMs: number | null): Promise<void> {
+  const stats = await readIngestStats(partId);
+  if (!stats || stats.finished) return;
+  await writeIngestStats({ ...stats, receivedMediaMs, finished: true, updatedAt: Date.now() });
+}
+
 export function readIngestStats(partId: string): Promise<IngestStats | null> {
   return readJson<IngestStats>(REDIS_KEY.ingestStats(partId));
 }

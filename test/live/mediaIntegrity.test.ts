@@ -50,7 +50,7 @@ async function stall(partId: string, ms: number): Promise<void> {
 describe("no second lost", () => {
   it("60 s of 1080p30 on a busy machine with the default configuration: the transcode falls behind, the dashboard says so, and nothing is lost", async () => {
     const source = await cachedSource({ width: 1920, height: 1080, fps: 30, seconds: 60, audio: { sampleRate: 48000, channels: 2 } });
-    const ch = await liveChannel({ graceMinutes: "0" });
+    const ch = await liveChannel({ graceMinutes: "0", ladder: "" });
     const { page, context } = await pageAs(ch.owner);
     await page.goto("/dashboard");
     const load = cpuLoad(120);
@@ -159,7 +159,7 @@ describe("the ladder for every real source", () => {
   for (const c of cases) {
     it(`${c.label}: goes live, every rendition follows the rules, the replay is complete`, async () => {
       const source = await cachedSource(c.spec);
-      const ch = await liveChannel({ graceMinutes: "0" });
+      const ch = await liveChannel({ graceMinutes: "0", ladder: "" });
       const pub = publishFile(source, `${RTMP_BASE}/live/${ch.key}`);
       const live = await waitForLive(ch.slug, 60_000);
       assert.equal(await pub.exited, 0);

@@ -50,13 +50,21 @@ export interface LiveChannel {
   keyId: string;
 }
 
+/**
+ * The ladder of test channels unless a test asks for another. The instance default
+ * (TRANSCODE_LADDER=auto) depends on what the capacity check measured on this
+ * machine at that moment, so tests that name rungs pin theirs; tests of the default
+ * configuration pass `ladder: ""`.
+ */
+export const TEST_LADDER = "720p30@2500k|480p30@1200k|360p30@800k";
+
 export async function liveChannel(opts: { graceMinutes?: string; ladder?: string } = {}): Promise<LiveChannel> {
   const owner = await makeUser("streamer");
   const channel = await createChannel(owner.id, {
     slug: `live-${uniq()}`,
     title: "Live test",
     reconnectGraceMinutes: opts.graceMinutes ?? "0",
-    ladder: opts.ladder ?? "",
+    ladder: opts.ladder ?? TEST_LADDER,
   });
   const key = await makeKey(owner, channel.id);
   return { owner, channelId: channel.id, slug: channel.slug, key: key.key, keyId: key.id };
