@@ -18,5 +18,5 @@ ENV NODE_ENV=production WEB_HOST=0.0.0.0 WEB_PORT=3000 MEDIA_DIR=/srv/media
 COPY --from=build --chown=node:node /srv/livehouse /srv/livehouse
 RUN mkdir -p /srv/media /srv/spool && chown node:node /srv/media /srv/spool
 USER node
-EXPOSE 3000 1935 1936 9009
+EXPOSE 3000 1935 1936 1937 9009
 CMD ["node", "--import", "tsx", "app/server.ts"]

@@ -1,7 +1,7 @@
-// The ingest role: RTMP on :1935 (publishers), and the internal spool port
-// (workers). Wiring only: admission.ts decides who may talk RTMP, publishers.ts
-// verifies publishes and spools them, spoolServer.ts serves spools to workers.
-import net from "node:net";
+// The ingest role: RTMP on :1935 and RTMPS (publishers), and the internal spool
+// port (workers). Wiring only: listeners.ts accepts connections (TLS, PROXY
+// protocol), admission.ts decides who may talk RTMP and at what cost,
+// publishers.ts verifies publishes and spools them, spoolServer.ts serves spools.
 import path from "node:path";
 import { Redis } from "ioredis";
 import { config } from "../lib/config.ts";
@@ -9,7 +9,8 @@ import { INGEST_STATS_INTERVAL_MS, writeIngestStats } from "../lib/ingestStats.t
 import { internalSecret } from "../lib/internalAuth.ts";
 import { controlChannel } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";
-import { onConnection, onPrePlay } from "./admission.ts";
+import { onPrePlay } from "./admission.ts";
+import { startListeners } from "./listeners.ts";
 import { Context } from "./nms.ts";
 import { Publishers, statsOf } from "./publishers.ts";
 import { startSpoolServer } from "./spoolServer.ts";
@@ -35,13 +36,7 @@ async function main() {
 
   const spoolServer = startSpoolServer({ port: config.ingestInternalPort, bind: config.ingestInternalBind, secret: await internalSecret(), spools });
 
-  const server = net.createServer(onConnection);
-  server.maxConnections = config.ingestMaxConnections;
-  server.on("error", (err) => {
-    log.error("RTMP listener failed", { error: String(err) });
-    process.exit(1);
-  });
-  server.listen(config.rtmpPort, config.rtmpBind, () => log.info("listening", { rtmp: `rtmp://${config.rtmpBind}:${config.rtmpPort}/live` }));
+  const listeners = startListeners();
 
   // The heartbeat: dashboard health, transcode lag, and proof to the sweep that the publisher is here.
   const heartbeat = setInterval(() => {
@@ -57,7 +52,7 @@ async function main() {
   const stop = () => {
     clearInterval(heartbeat);
     clearInterval(janitor);
-    server.close();
+    listeners.close();
     spoolServer.close();
     publishers.disconnectAll();
     setTimeout(() => process.exit(0), 1500).unref();

@@ -9,7 +9,7 @@ import { publisherConnected, publisherDropped, type ConnectedPart } from "../lib
 import { logger } from "../lib/log.ts";
 import { reportStreamProblem } from "../lib/streamProblem.ts";
 import { authenticateStreamKey, isWellFormedStreamKey } from "../lib/streamKeys.ts";
-import { addressOf, isBlocked, refuseBadKey } from "./admission.ts";
+import { addressOf, isBlocked, markVerified, refuseBadKey } from "./admission.ts";
 import { Context, type NmsBroadcast, type NmsPacket, type NmsSession } from "./nms.ts";
 import { avcDimensionsFromFlvSequenceHeader, judgeSource, type ObservedSource } from "./sourceCheck.ts";
 import type { PartSpool } from "./spool.ts";
@@ -182,6 +182,8 @@ export class Publishers {
       if (await isBlocked(p.ip)) return void p.session.socket.destroy();
       const auth = isWellFormedStreamKey(key) ? await authenticateStreamKey(key) : null;
       if (!auth) return await refuseBadKey(p.session, p.ip, "unknown, revoked or malformed stream key");
+      // A valid key: this connection is no longer a stranger's (admission limits end here).
+      markVerified(p.session.socket);
       const source = await this.waitForSource(p);
       if (!source) return;
       if (!source.ok) {

@@ -71,6 +71,36 @@ export const config = {
   get rtmpBind() {
     return str("RTMP_BIND", "0.0.0.0");
   },
+  /** RTMPS (RTMP in TLS) port of ingest; 0: no RTMPS listener. */
+  get rtmpsPort() {
+    return int("RTMPS_PORT", 0);
+  },
+  /** Bind address of the RTMPS listener; unset: the same as RTMP's. */
+  get rtmpsBind() {
+    return str("RTMPS_BIND", str("RTMP_BIND", "0.0.0.0"));
+  },
+  /** PEM certificate (chain) and key for RTMPS; reloaded when they change. */
+  get rtmpsCertFile() {
+    return str("RTMPS_CERT_FILE", "");
+  },
+  get rtmpsKeyFile() {
+    return str("RTMPS_KEY_FILE", "");
+  },
+  /** RTMPS URL shown to creators. Empty: rtmps://<host of the page>:<RTMPS_PORT>/live when RTMPS_PORT is set. */
+  get rtmpsPublicUrl() {
+    return str("RTMPS_PUBLIC_URL", "");
+  },
+  /** Ingest's connections start with a PROXY protocol header (v1 or v2) from a TCP load balancer. */
+  get ingestProxyProtocol() {
+    return bool("INGEST_PROXY_PROTOCOL", false);
+  },
+  /** Peers allowed to send that header (addresses and CIDR ranges); nobody else can claim an address. */
+  get ingestProxyTrusted() {
+    return str("INGEST_PROXY_TRUSTED", "127.0.0.1,::1")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  },
   /** Where ingest serves spooled sources to workers (HTTP, signed reads only). */
   get ingestInternalPort() {
     return int("INGEST_INTERNAL_PORT", 1936);
@@ -108,9 +138,21 @@ export const config = {
   get ingestMaxConnections() {
     return int("INGEST_MAX_CONNECTIONS", 2000);
   },
-  /** A connection that has not started publishing or playing within this time is dropped. */
+  /** A connection must complete handshake, connect, publish and the key check within this time (an absolute deadline). */
   get ingestHandshakeTimeoutSeconds() {
     return int("INGEST_HANDSHAKE_TIMEOUT_SECONDS", 10);
+  },
+  /** Unverified connections one client address may hold at once. */
+  get ingestMaxUnverifiedPerAddress() {
+    return int("INGEST_MAX_UNVERIFIED_PER_ADDRESS", 8);
+  },
+  /** Connections of INGEST_MAX_CONNECTIONS that unverified connections may never take (verified publishers keep them). */
+  get ingestReservedConnections() {
+    return int("INGEST_RESERVED_CONNECTIONS", 200);
+  },
+  /** Before it asks to publish, a connection that sends less than this (bytes per second on average) is dropped. */
+  get ingestMinBytesPerSecond() {
+    return int("INGEST_MIN_BYTES_PER_SECOND", 500);
   },
   /** Root of the local media store (live HLS, replays). Workers on other hosts mount the same directory. */
   get mediaDir() {

@@ -10,6 +10,7 @@ import { Redis } from "ioredis";
 import { config } from "../lib/config.ts";
 import { dropDatabase, ensureDatabase, migrate } from "../lib/migrate.ts";
 import { buildWebIfNeeded } from "./build.ts";
+import { ensureSelfSignedCertificate } from "./selfSignedCert.ts";
 import { startLivehouseHomeserver } from "./homeserver.ts";
 import { APPSERVICE, INGEST, WEB, WORKER, runOnce, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
 import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
@@ -53,7 +54,8 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
   await migrate(databaseUrl);
   buildWebIfNeeded();
 
-  const [port, rtmpPort, ingestInternalPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, rtmpPort, ingestInternalPort, rtmpsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const tls = ensureSelfSignedCertificate(`${mediaDir}-tls`);
   const [hsClientPort, hsFederationPort, appservicePort] = [await freePort(), await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -72,7 +74,12 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
     INGEST_INTERNAL_BIND: "127.0.0.1",
     INGEST_INTERNAL_URL: `http://127.0.0.1:${ingestInternalPort}`,
     INGEST_SPOOL_DIR: `${mediaDir}-spool`,
-    INGEST_HANDSHAKE_TIMEOUT_SECONDS: "3",
+    RTMPS_PORT: String(rtmpsPort),
+    RTMPS_CERT_FILE: tls.certFile,
+    RTMPS_KEY_FILE: tls.keyFile,
+    // One loopback address plays the TCP proxy in tests; every other address is a direct client.
+    INGEST_PROXY_PROTOCOL: "1",
+    INGEST_PROXY_TRUSTED: "127.0.0.99",
     MEDIA_DIR: mediaDir,
     HLS_SEGMENT_SECONDS: String(opts.segmentSeconds ?? 1),
     WORKER_CONCURRENCY: "2",
@@ -126,6 +133,7 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
       await dropDatabase(synapseDb.toString()).catch((e) => say(`could not drop ${synapseDb.pathname}: ${e.message}`));
       rmSync(mediaDir, { recursive: true, force: true });
       rmSync(`${mediaDir}-spool`, { recursive: true, force: true });
+      rmSync(`${mediaDir}-tls`, { recursive: true, force: true });
       rmSync(matrixDir, { recursive: true, force: true });
       await dropDatabase(databaseUrl).catch((e) => say(`could not drop ${dbUrl.pathname}: ${e.message}`));
       const r = new Redis(config.redisUrl);

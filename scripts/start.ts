@@ -9,9 +9,11 @@ import { buildWebIfNeeded } from "./build.ts";
 import { ensureDemo } from "./demo.ts";
 import { ROLES, runOnce, startRole, waitForHttp } from "./roles.ts";
 import { startLivehouseHomeserver } from "./homeserver.ts";
+import { prepareRtmps } from "./rtmps.ts";
 import { SetupError, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
 import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
 
+const TLS_DIR = ".livehouse/tls";
 const started = Date.now();
 try {
   await ensurePostgres(config.databaseUrl);
@@ -38,6 +40,7 @@ try {
       postgresUrl: synapseDb.toString(),
     });
   }
+  const { selfSigned } = await prepareRtmps(TLS_DIR);
   // TRANSCODE_LADDER=auto: measure this machine once (cached) before anything else runs on it.
   await runOnce("workers/capacityCheck.ts", process.env);
   const demo = process.env.LIVEHOUSE_DEMO === "0" ? null : await ensureDemo();
@@ -67,6 +70,9 @@ try {
       `  Demo login:  ${demo.email} / ${demo.password}`,
       `  Channel:     ${base}/c/${demo.slug}`,
       `  RTMP server: ${config.rtmpPublicUrl || `rtmp://${host}:${config.rtmpPort}/live`}`,
+      ...(config.rtmpsPort || config.rtmpsPublicUrl
+        ? [`  RTMPS (TLS): ${config.rtmpsPublicUrl || `rtmps://${host}:${config.rtmpsPort}/live`}${selfSigned ? `   (self-signed: ${TLS_DIR}/cert.pem)` : ""}`]
+        : []),
       `  Stream key:  ${demo.streamKey}   (new on every start; shown only here)`,
       `  Chat room:   ${roomAlias(demo.slug)}  on ${config.matrixHomeserverUrl} (any Matrix client)`,
     );

@@ -5,14 +5,14 @@ import { KeyManager } from "../_components/KeyManager.tsx";
 import { LivePanel } from "../_components/LivePanel.tsx";
 import { ReplaysPanel } from "../_components/ReplaysPanel.tsx";
 import { requireUser } from "../_lib/auth.ts";
-import { rtmpServerUrl } from "../_lib/urls.ts";
+import { rtmpServerUrl, rtmpsServerUrl } from "../_lib/urls.ts";
 
 export const metadata = { title: "Dashboard" };
 export const dynamic = "force-dynamic";
 
 export default async function Dashboard({ searchParams }: { searchParams: Promise<{ deleted?: string }> }) {
   const user = await requireUser("/dashboard");
-  const [channels, rtmpUrl, params] = await Promise.all([listChannelsWithKeys(user.id), rtmpServerUrl(), searchParams]);
+  const [channels, rtmpUrl, rtmpsUrl, params] = await Promise.all([listChannelsWithKeys(user.id), rtmpServerUrl(), rtmpsServerUrl(), searchParams]);
   return (
     <>
       <div className="card-head">
@@ -56,6 +56,15 @@ export default async function Dashboard({ searchParams }: { searchParams: Promis
                   In OBS: Settings → Stream → Service “Custom…”, paste the server below and one of your stream keys.
                 </p>
                 <CopyField value={rtmpUrl} label="RTMP server URL" name="rtmp-url" />
+                {rtmpsUrl && (
+                  <>
+                    <p className="muted small" style={{ margin: ".75rem 0 .5rem" }}>
+                      Or encrypted (RTMPS), which OBS accepts as well. If this server’s certificate is self-signed, the encoder
+                      has to be set to accept it (for OBS: trust it on the computer that streams).
+                    </p>
+                    <CopyField value={rtmpsUrl} label="RTMPS server URL (TLS)" name="rtmps-url" />
+                  </>
+                )}
               </div>
               <div>
                 <h3>Stream keys</h3>

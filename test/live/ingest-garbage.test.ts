@@ -66,7 +66,7 @@ describe("RTMP port under garbage", () => {
       assert.equal(parts.length, 1, "no reconnect happened");
       assert.equal(parts[0].endedAt, null);
 
-      // Idle connections are dropped after the handshake timeout (3 s in tests).
+      // Idle connections are dropped: they send nothing (the minimum byte rate) and never publish (the deadline).
       const closed = await waitFor("half-open connections to be closed", async () => {
         const n = open.filter((s) => s.destroyed || s.readableEnded).length;
         return n >= open.length - 5 ? n : null;

@@ -15,7 +15,7 @@ export const RTMP_BASE = `rtmp://127.0.0.1:${RTMP_PORT}`;
 
 export type Publisher = PublisherProcess;
 
-export function publish(key: string, opts: { size?: string; rate?: number; gop?: number; app?: string; bitrate?: string } = {}): Publisher {
+export function publish(key: string, opts: { size?: string; rate?: number; gop?: number; app?: string; bitrate?: string; base?: string } = {}): Publisher {
   const rate = opts.rate ?? 30;
   return startPublisher([
     "-hide_banner", "-loglevel", "error", "-re",
@@ -23,7 +23,7 @@ export function publish(key: string, opts: { size?: string; rate?: number; gop?:
     "-f", "lavfi", "-i", "sine=frequency=440",
     "-c:v", "libx264", "-preset", "veryfast", "-g", String(opts.gop ?? rate * 2),
     ...(opts.bitrate ? ["-b:v", opts.bitrate] : []),
-    "-c:a", "aac", "-f", "flv", `${RTMP_BASE}/${opts.app ?? "live"}/${key}`,
+    "-c:a", "aac", "-f", "flv", `${opts.base ?? RTMP_BASE}/${opts.app ?? "live"}/${key}`,
   ]);
 }
 

@@ -17,10 +17,15 @@ export interface RtmpAttempt {
   error?: string;
 }
 
-function withLocalAddress<T>(localAddress: string | undefined, fn: () => T): T {
-  if (!localAddress) return fn();
+/** Runs fn with every new connection made from `localAddress`, and starting with `preface` (a PROXY header) when given. */
+function withLocalAddress<T>(localAddress: string | undefined, fn: () => T, preface?: Buffer): T {
+  if (!localAddress && !preface) return fn();
   const original = net.createConnection;
-  (net as any).createConnection = (opts: any, ...rest: any[]) => original({ ...opts, localAddress }, ...rest);
+  (net as any).createConnection = (opts: any, ...rest: any[]) => {
+    const socket = original(localAddress ? { ...opts, localAddress } : opts, ...rest);
+    if (preface) socket.write(preface);
+    return socket;
+  };
   try {
     return fn();
   } finally {
@@ -33,7 +38,7 @@ export async function rtmpAttempt(
   mode: "publish" | "play",
   app: string,
   name: string,
-  opts: { localAddress?: string; waitMs?: number; tcUrl?: string } = {},
+  opts: { localAddress?: string; waitMs?: number; tcUrl?: string; proxyHeader?: Buffer } = {},
 ): Promise<RtmpAttempt> {
   const client = new RtmpClient();
   let closedAt: number | null = null;
@@ -47,7 +52,7 @@ export async function rtmpAttempt(
   let started = false;
   let commandAt = Date.now();
   try {
-    await withLocalAddress(opts.localAddress, () => client.connect(url));
+    await withLocalAddress(opts.localAddress, () => client.connect(url), opts.proxyHeader);
     if (opts.tcUrl !== undefined) client.baseUri = opts.tcUrl;
     await Promise.race([client.sendConnect(), new Promise((_, rej) => setTimeout(() => rej(new Error("connect timeout")), 3000))]);
     await client.sendCreateStream();
