@@ -1,13 +1,12 @@
-// Security headers computed per request (Next.js proxy, formerly middleware).
-// The chat widget talks to the Matrix homeserver straight from the browser, and
-// that origin is only known at run time (MATRIX_PUBLIC_URL, or a random port in
-// the test stack), so the Content-Security-Policy cannot be fixed at build time
-// in next.config.ts. The chat-only embed (/c/<slug>/chat) may be framed by any
-// site; every other page refuses framing.
+// Security headers per request (Next.js proxy, formerly middleware); the rules are
+// lib/securityHeaders.ts. The nonce travels to the page render in the request's
+// own Content-Security-Policy header, where Next finds it and puts it on its scripts.
 import { NextResponse, type NextRequest } from "next/server";
 import { config as settings } from "./lib/config.ts";
+import { isHttps } from "./lib/origin.ts";
+import { NONCE_HEADER } from "./lib/nonce.ts";
+import { newNonce, securityHeaders } from "./lib/securityHeaders.ts";
 
-const dev = process.env.NODE_ENV === "development";
 const CHAT_EMBED = /^\/c\/[^/]+\/chat\/?$/;
 
 /** Origin of the homeserver as browsers reach it, or null when the setting is not a usable http(s) URL. */
@@ -20,32 +19,20 @@ function homeserverOrigin(): string | null {
   }
 }
 
-// React escapes text, and this policy is the second line: no inline event handlers,
-// no foreign scripts, no framing. Next's hydration needs inline <script> blocks.
-function contentSecurityPolicy(opts: { frameable: boolean; homeserver: string | null }): string {
-  return [
-    "default-src 'self'",
-    `script-src 'self' 'unsafe-inline'${dev ? " 'unsafe-eval'" : ""}`,
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
-    // OvenPlayer's icon font; hls.js transmuxes in a blob: worker.
-    "font-src 'self' data:",
-    "worker-src 'self' blob:",
-    // The chat's Matrix client-server API calls (sync, send, join) go to the homeserver.
-    `connect-src 'self'${opts.homeserver ? ` ${opts.homeserver}` : ""}`,
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    `frame-ancestors ${opts.frameable ? "*" : "'none'"}`,
-  ].join("; ");
-}
-
 export function proxy(request: NextRequest) {
-  const frameable = CHAT_EMBED.test(request.nextUrl.pathname);
-  const response = NextResponse.next();
-  response.headers.set("Content-Security-Policy", contentSecurityPolicy({ frameable, homeserver: homeserverOrigin() }));
-  if (!frameable) response.headers.set("X-Frame-Options", "DENY");
+  const nonce = newNonce();
+  const headers = securityHeaders({
+    frameable: CHAT_EMBED.test(request.nextUrl.pathname),
+    homeserver: homeserverOrigin(),
+    nonce,
+    https: isHttps(request.headers),
+    dev: process.env.NODE_ENV === "development",
+  });
+  const forwarded = new Headers(request.headers);
+  forwarded.set(NONCE_HEADER, nonce);
+  forwarded.set("Content-Security-Policy", headers["Content-Security-Policy"]);
+  const response = NextResponse.next({ request: { headers: forwarded } });
+  for (const [k, v] of Object.entries(headers)) response.headers.set(k, v);
   return response;
 }
 

@@ -41,6 +41,10 @@ async function main() {
   });
   server.listen(config.webPort, config.webHost, () => {
     log.info("listening", { url: `http://${config.webHost}:${config.webPort}` });
+    if (!config.publicUrl && process.env.NODE_ENV === "production" && config.webHost !== "127.0.0.1" && config.webHost !== "localhost") {
+      // Without it, the origin that mutations must come from is whatever Host a request names.
+      log.warn("PUBLIC_URL is not set: the site's origin is taken from each request's Host header. Set PUBLIC_URL (e.g. https://live.example.org) in production.");
+    }
   });
   const stop = () => server.close(() => process.exit(0));
   process.on("SIGTERM", stop);

@@ -5,6 +5,7 @@ import { db, isUniqueViolation } from "./db.ts";
 import { ValidationError } from "./errors.ts";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "./passwords.ts";
 import { blockedFor, hit, minutesText, reset, type Counter } from "./rateLimit.ts";
+import { redis } from "./redis.ts";
 import { REDIS_KEY } from "./redisKeys.ts";
 import { fieldErrors, loginSchema, signupSchema } from "./validation.ts";
 import { createHash } from "node:crypto";
@@ -41,18 +42,33 @@ export async function signUp(input: AccountInput, clientIp = "unknown") {
     return user;
   } catch (err) {
     if (isUniqueViolation(err)) {
+      // Counted like a sign-up: otherwise the message is an unlimited "does this account exist?".
+      await hit([perIp]);
       throw new ValidationError({ email: "An account with this email already exists. Log in instead." });
     }
     throw err;
   }
 }
 
-function accountCounterKey(email: string): string {
+function accountHash(email: string): string {
   // Hashed so that Redis never holds a list of the emails people tried.
-  return REDIS_KEY.loginPerAccount(createHash("sha256").update(email).digest("hex").slice(0, 32));
+  return createHash("sha256").update(email).digest("hex").slice(0, 32);
 }
 
 export const LOGIN_FAILED = "Email or password is incorrect.";
+
+/**
+ * Throttling that a stranger cannot turn against the owner: limits per address and
+ * per (account, address) refuse; failures on an account from everywhere only slow
+ * each attempt on it down (up to LOGIN_MAX_DELAY_MS), so the owner still gets in.
+ */
+const LOGIN_MAX_DELAY_MS = 8000;
+const NOTICE_TTL_SECONDS = 30 * 24 * 3600;
+
+export function loginDelayMs(recentFailures: number, slowAfter = config.loginSlowAfterFailures): number {
+  if (recentFailures < slowAfter) return 0;
+  return Math.min(LOGIN_MAX_DELAY_MS, 500 * 2 ** (recentFailures - slowAfter));
+}
 
 export async function logIn(input: AccountInput, clientIp = "unknown") {
   const parsed = loginSchema.safeParse(input);
@@ -60,21 +76,56 @@ export async function logIn(input: AccountInput, clientIp = "unknown") {
   const { email, password } = parsed.data;
 
   const window = config.loginFailureWindowSeconds;
-  const perAccount: Counter = { key: accountCounterKey(email), max: config.loginMaxFailuresPerAccount, windowSeconds: window };
+  const emailHash = accountHash(email);
+  const perAccount: Counter = { key: REDIS_KEY.loginPerAccount(emailHash), max: Number.MAX_SAFE_INTEGER, windowSeconds: window };
+  const perAccountIp: Counter = { key: REDIS_KEY.loginPerAccountAndIp(emailHash, clientIp), max: config.loginMaxFailuresPerAccount, windowSeconds: window };
   const perIp: Counter = { key: REDIS_KEY.loginPerIp(clientIp), max: config.loginMaxFailuresPerIp, windowSeconds: window };
 
   // Same message whether or not the account exists: no enumeration through the limiter.
-  const wait = await blockedFor([perAccount, perIp]);
+  const wait = await blockedFor([perAccountIp, perIp]);
   if (wait > 0) {
     throw new ValidationError({ "": `Too many failed sign-in attempts. Try again in ${minutesText(wait)}.` });
   }
+  const delay = loginDelayMs(Number((await redis().get(perAccount.key)) ?? 0));
+  if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 
   const user = await db().user.findUnique({ where: { email } });
   const ok = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
   if (!user || !ok) {
-    await hit([perAccount, perIp]);
+    await hit([perAccount, perAccountIp, perIp]);
+    if (user) {
+      const since = REDIS_KEY.loginFailuresSinceLogin(emailHash);
+      await redis().multi().hincrby(since, "count", 1).hset(since, "lastAt", String(Date.now())).expire(since, NOTICE_TTL_SECONDS).exec();
+    }
     throw new ValidationError({ "": LOGIN_FAILED });
   }
-  await reset([perAccount.key]);
+  await reset([perAccountIp.key]);
+  await noteFailuresSinceLastLogin(user.id, emailHash);
   return { id: user.id, email: user.email, displayName: user.displayName, isAdmin: user.isAdmin };
+}
+
+export interface LoginNotice {
+  failedAttempts: number;
+  lastAt: number;
+}
+
+async function noteFailuresSinceLastLogin(userId: string, emailHash: string): Promise<void> {
+  const since = REDIS_KEY.loginFailuresSinceLogin(emailHash);
+  const [[, raw]] = (await redis().multi().hgetall(since).del(since).exec()) as [[unknown, Record<string, string>], unknown];
+  const count = Number(raw?.count ?? 0);
+  if (count > 0) {
+    const notice: LoginNotice = { failedAttempts: count, lastAt: Number(raw.lastAt ?? Date.now()) };
+    await redis().set(REDIS_KEY.loginNotice(userId), JSON.stringify(notice), "EX", NOTICE_TTL_SECONDS);
+  }
+}
+
+/** Failed attempts on the account before this login, told once (the dashboard shows it after login). */
+export async function takeLoginNotice(userId: string): Promise<LoginNotice | null> {
+  const raw = await redis().getdel(REDIS_KEY.loginNotice(userId));
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as LoginNotice;
+  } catch {
+    return null;
+  }
 }

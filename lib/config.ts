@@ -55,8 +55,13 @@ export const config = {
   get sessionDays() {
     return int("SESSION_DAYS", 30);
   },
+  /** Failed logins on one account from one address before that address is refused for it. */
   get loginMaxFailuresPerAccount() {
     return int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5);
+  },
+  /** Failed logins on one account from anywhere after which each attempt on it is slowed down (never locked). */
+  get loginSlowAfterFailures() {
+    return int("LOGIN_SLOW_AFTER_FAILURES", 5);
   },
   get loginMaxFailuresPerIp() {
     return int("LOGIN_MAX_FAILURES_PER_IP", 20);

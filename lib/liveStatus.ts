@@ -1,4 +1,5 @@
 // What a viewer's page and a creator's dashboard are told about a channel's live state.
+import { createHash } from "node:crypto";
 import { db } from "./db.ts";
 import { NotFoundError } from "./errors.ts";
 import { liveKey } from "./hls/livePlaylists.ts";
@@ -28,16 +29,27 @@ const FINISHING_MAX_MS = 6 * 3600 * 1000;
 /** A stream problem is shown on the channel page for this long. */
 const PUBLIC_PROBLEM_MS = 30 * 60 * 1000;
 
-export async function countViewer(sessionId: string, viewerId: string | null): Promise<number> {
+/** Viewer ids one client address may add to a session's count (a household, a small office behind one NAT). */
+export const MAX_VIEWERS_PER_ADDRESS = 10;
+
+/**
+ * Counts the page's heartbeat and returns the session's viewers. Anyone can make up
+ * viewer ids, so each client address counts at most MAX_VIEWERS_PER_ADDRESS of them;
+ * the address itself is kept only as a salted hash, for the viewer TTL.
+ */
+export async function countViewer(sessionId: string, viewerId: string | null, clientAddress = "unknown"): Promise<number> {
   const key = REDIS_KEY.viewers(sessionId);
   const now = Date.now();
-  const multi = redis().multi();
-  if (viewerId && /^[A-Za-z0-9_-]{8,40}$/.test(viewerId)) multi.zadd(key, now, viewerId);
-  multi.zremrangebyscore(key, 0, now - VIEWER_TTL_MS);
-  multi.zcard(key);
-  multi.pexpire(key, VIEWER_TTL_MS * 3);
-  const res = await multi.exec();
-  return Number(res?.[viewerId ? 2 : 1]?.[1] ?? 0);
+  if (viewerId && /^[A-Za-z0-9_-]{8,40}$/.test(viewerId)) {
+    const addressHash = createHash("sha256").update(`${sessionId}|${clientAddress}`).digest("hex").slice(0, 16);
+    const mine = REDIS_KEY.viewersOfAddress(sessionId, addressHash);
+    const [, known, count] = ((await redis().multi().zremrangebyscore(mine, 0, now - VIEWER_TTL_MS).zscore(mine, viewerId).zcard(mine).exec()) ?? []).map((r) => r?.[1]);
+    if (known !== null || Number(count) < MAX_VIEWERS_PER_ADDRESS) {
+      await redis().multi().zadd(mine, now, viewerId).pexpire(mine, VIEWER_TTL_MS * 3).zadd(key, now, `${addressHash}:${viewerId}`).exec();
+    }
+  }
+  const res = await redis().multi().zremrangebyscore(key, 0, now - VIEWER_TTL_MS).zcard(key).pexpire(key, VIEWER_TTL_MS * 3).exec();
+  return Number(res?.[1]?.[1] ?? 0);
 }
 
 /** The session a channel shows: live or reconnecting, or ended with media still being listed. */
@@ -57,7 +69,7 @@ function firstSentence(text: string): string {
   return (m ? m[0] : text).trim();
 }
 
-export async function publicLiveStatus(channelId: string, viewerId: string | null = null): Promise<PublicLive> {
+export async function publicLiveStatus(channelId: string, viewerId: string | null = null, clientAddress?: string): Promise<PublicLive> {
   const session = await sessionOnAir(channelId);
   if (!session) {
     const channel = await db().channel.findUnique({ where: { id: channelId }, select: { streamProblem: true, streamProblemAt: true } });
@@ -73,7 +85,7 @@ export async function publicLiveStatus(channelId: string, viewerId: string | nul
     status: session.status === "reconnecting" ? "reconnecting" : "live",
     ...base,
     hlsUrl: `/hls/${liveKey(session.id)}/master.m3u8`,
-    viewers: await countViewer(session.id, viewerId),
+    viewers: await countViewer(session.id, viewerId, clientAddress),
   };
 }
 

@@ -29,11 +29,18 @@ export const REDIS_KEY = {
 
   /** Sorted set: viewer ids seen recently on a session. */
   viewers: (sessionId: string) => `viewers:${sessionId}`,
+  /** Sorted set: the viewer ids one (hashed) client address has counted in a session. */
+  viewersOfAddress: (sessionId: string, addressHash: string) => `viewers:${sessionId}:addr:${addressHash}`,
 
   /** Counters for sign-up and login limits. */
   signupPerIp: (ip: string) => `signup:ip:${ip}`,
   loginPerIp: (ip: string) => `login:ip:${ip}`,
   loginPerAccount: (emailHash: string) => `login:acct:${emailHash}`,
+  loginPerAccountAndIp: (emailHash: string, ip: string) => `login:acctip:${emailHash}:${ip}`,
+  /** Hash {count, lastAt}: failed logins on an account since its last successful one. */
+  loginFailuresSinceLogin: (emailHash: string) => `login:since:${emailHash}`,
+  /** String (JSON, TTL): what the dashboard tells the user once after they log in. */
+  loginNotice: (userId: string) => `login:notice:${userId}`,
 
   /** String (TTL): a chatter's slow-mode clock in one room. */
   chatSlowMode: (roomId: string, sender: string) => `chat-slow:${roomId}:${sender}`,

@@ -11,6 +11,13 @@ export const RESERVED_SLUGS = new Set([
   "logout", "new", "replay", "replays", "settings", "signup", "static", "livehouse", "matrix",
 ]);
 
+// Control characters have no place in names and labels (and PostgreSQL refuses NUL in text);
+// multi-line text keeps its line breaks and tabs.
+export const SINGLE_LINE_CONTROL = /[\u0000-\u001f\u007f]/;
+export const MULTI_LINE_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+export const noControl = (multiLine = false) => (s: string) => !(multiLine ? MULTI_LINE_CONTROL : SINGLE_LINE_CONTROL).test(s);
+export const controlMessage = (what: string) => `${what} must not contain control characters.`;
+
 const email = z
   .string()
   .trim()
@@ -29,7 +36,7 @@ const displayName = z
   .trim()
   .min(1, "Enter a display name.")
   .max(LIMITS.displayNameMax, `Display name must be at most ${LIMITS.displayNameMax} characters.`)
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), "Display name must not contain control characters.");
+  .refine(noControl(), controlMessage("Display name"));
 
 export const signupSchema = z.object({ email, password, displayName });
 export const loginSchema = z.object({
@@ -66,11 +73,13 @@ export const channelSchema = z.object({
     .string()
     .trim()
     .min(1, "Title is required.")
-    .max(LIMITS.titleMax, `Title must be at most ${LIMITS.titleMax} characters.`),
+    .max(LIMITS.titleMax, `Title must be at most ${LIMITS.titleMax} characters.`)
+    .refine(noControl(), controlMessage("Title")),
   description: z
     .string()
     .trim()
     .max(LIMITS.descriptionMax, `Description must be at most ${LIMITS.descriptionMax} characters.`)
+    .refine(noControl(true), controlMessage("Description"))
     .default(""),
   reconnectGraceMinutes: z.coerce
     .number({ message: "Reconnect window must be a number of minutes." })
@@ -92,7 +101,8 @@ export const streamKeyLabelSchema = z
   .string()
   .trim()
   .min(1, "Give the key a label, e.g. “OBS at home”.")
-  .max(LIMITS.keyLabelMax, `Label must be at most ${LIMITS.keyLabelMax} characters.`);
+  .max(LIMITS.keyLabelMax, `Label must be at most ${LIMITS.keyLabelMax} characters.`)
+  .refine(noControl(), controlMessage("Label"));
 
 export type FieldErrors = Record<string, string>;
 

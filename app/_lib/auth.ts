@@ -35,10 +35,4 @@ export async function endSession(): Promise<void> {
   jar.delete(SESSION_COOKIE);
 }
 
-/** Only same-site paths, so ?next= cannot send a user to another site. */
-export function safeReturnPath(next: unknown): string {
-  if (typeof next !== "string" || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) {
-    return "/dashboard";
-  }
-  return next;
-}
+export { safeReturnPath } from "../../lib/returnPath.ts";

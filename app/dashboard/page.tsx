@@ -4,6 +4,7 @@ import { CopyField } from "../_components/CopyField.tsx";
 import { KeyManager } from "../_components/KeyManager.tsx";
 import { LivePanel } from "../_components/LivePanel.tsx";
 import { ReplaysPanel } from "../_components/ReplaysPanel.tsx";
+import { takeLoginNotice } from "../../lib/accounts.ts";
 import { requireUser } from "../_lib/auth.ts";
 import { rtmpServerUrl, rtmpsServerUrl } from "../_lib/urls.ts";
 
@@ -12,7 +13,13 @@ export const dynamic = "force-dynamic";
 
 export default async function Dashboard({ searchParams }: { searchParams: Promise<{ deleted?: string }> }) {
   const user = await requireUser("/dashboard");
-  const [channels, rtmpUrl, rtmpsUrl, params] = await Promise.all([listChannelsWithKeys(user.id), rtmpServerUrl(), rtmpsServerUrl(), searchParams]);
+  const [channels, rtmpUrl, rtmpsUrl, params, loginNotice] = await Promise.all([
+    listChannelsWithKeys(user.id),
+    rtmpServerUrl(),
+    rtmpsServerUrl(),
+    searchParams,
+    takeLoginNotice(user.id),
+  ]);
   return (
     <>
       <div className="card-head">
@@ -25,6 +32,13 @@ export default async function Dashboard({ searchParams }: { searchParams: Promis
         </div>
         <Link href="/dashboard/channels/new" className="btn btn-primary">New channel</Link>
       </div>
+      {loginNotice && (
+        <div className="alert alert-warn" role="alert" data-testid="login-notice" style={{ marginBottom: "1rem" }}>
+          {loginNotice.failedAttempts === 1 ? "1 failed sign-in attempt" : `${loginNotice.failedAttempts} failed sign-in attempts`} on your
+          account since you last logged in (the latest {new Date(loginNotice.lastAt).toUTCString()}). If that was not you, someone is
+          guessing your password: keep it long and unique.
+        </div>
+      )}
       {params.deleted && (
         <div className="alert alert-ok" role="status" style={{ marginBottom: "1rem" }}>
           Channel deleted.

@@ -1,6 +1,7 @@
 // Chat rules as pure functions: who may do what in a channel room, and what a
 // message must not contain. The appservice applies them; the web shows them.
 import { z } from "zod";
+import { controlMessage, noControl } from "../validation.ts";
 
 export const POWER = { owner: 100, bot: 100, moderator: 50, everyone: 0 } as const;
 
@@ -140,25 +141,27 @@ export function messageTexts(content: Record<string, unknown> | undefined): stri
 
 export const SLOW_MODE_MAX_SECONDS = 3600;
 
+const moderationReason = z.string().max(300).refine(noControl(), controlMessage("The reason")).default("");
+
 export const moderationSchema = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("ban"), userId: z.string(), reason: z.string().max(300).default("") }),
+  z.object({ action: z.literal("ban"), userId: z.string(), reason: moderationReason }),
   z.object({ action: z.literal("unban"), userId: z.string() }),
-  z.object({ action: z.literal("kick"), userId: z.string(), reason: z.string().max(300).default("") }),
+  z.object({ action: z.literal("kick"), userId: z.string(), reason: moderationReason }),
   z.object({
     action: z.literal("timeout"),
     userId: z.string(),
     // Minutes in the UI; seconds on the wire so short timeouts can be tested.
     seconds: z.number().int().min(1).max(30 * 86400),
-    reason: z.string().max(300).default(""),
+    reason: moderationReason,
   }),
-  z.object({ action: z.literal("redact"), eventId: z.string().regex(/^\$[A-Za-z0-9+/=_\-.:]{1,255}$/), reason: z.string().max(300).default("") }),
+  z.object({ action: z.literal("redact"), eventId: z.string().regex(/^\$[A-Za-z0-9+/=_\-.:]{1,255}$/), reason: moderationReason }),
   z.object({ action: z.literal("moderator"), userId: z.string(), grant: z.boolean() }),
 ]);
 export type ModerationCommand = z.infer<typeof moderationSchema>;
 
 export const chatSettingsSchema = z.object({
   slowModeSeconds: z.number().int().min(0).max(SLOW_MODE_MAX_SECONDS),
-  wordFilter: z.string().max(20_000).transform(parseWordFilter),
+  wordFilter: z.string().max(20_000).refine(noControl(true), controlMessage("The word filter")).transform(parseWordFilter),
 });
 
 export function describeTimeout(seconds: number): string {

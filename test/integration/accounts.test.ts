@@ -1,7 +1,7 @@
 // Sign-up and log-in rules on the real PostgreSQL and Redis.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { LOGIN_FAILED, logIn, signUp } from "../../lib/accounts.ts";
+import { LOGIN_FAILED, logIn, loginDelayMs, signUp, takeLoginNotice } from "../../lib/accounts.ts";
 import { config } from "../../lib/config.ts";
 import { db } from "../../lib/db.ts";
 import { ValidationError } from "../../lib/errors.ts";
@@ -56,18 +56,44 @@ describe("accounts", () => {
     assert.deepEqual(unknown, wrong);
   });
 
-  it("locks an account after repeated failures, from any address, with the same message for unknown accounts", async () => {
+  it("failures from one address lock that address out of the account (same message for unknown accounts), not the owner elsewhere", async () => {
     const email = `lock-${uniq()}@test.livehouse`;
     await signUp({ email, password: "right password", displayName: "L" }, `ip-${uniq()}`);
     const ghost = `ghost-${uniq()}@test.livehouse`;
+    const attacker = `ip-${uniq()}`;
     for (let i = 0; i < config.loginMaxFailuresPerAccount; i++) {
-      await refusal(logIn({ email, password: `wrong ${i}` }, `ip-${uniq()}`));
-      await refusal(logIn({ email: ghost, password: `wrong ${i}` }, `ip-${uniq()}`));
+      await refusal(logIn({ email, password: `wrong ${i}` }, attacker));
+      await refusal(logIn({ email: ghost, password: `wrong ${i}` }, attacker));
     }
-    const locked = await refusal(logIn({ email, password: "right password" }, `ip-${uniq()}`));
+    const locked = await refusal(logIn({ email, password: "right password" }, attacker));
     assert.match(locked[""], /Too many failed sign-in attempts\. Try again in \d+ minutes?\./);
-    const ghostLocked = await refusal(logIn({ email: ghost, password: "anything" }, `ip-${uniq()}`));
+    const ghostLocked = await refusal(logIn({ email: ghost, password: "anything" }, attacker));
     assert.equal(ghostLocked[""], locked[""]);
+    // The owner, from their own address, still gets in.
+    assert.equal((await logIn({ email, password: "right password" }, `ip-${uniq()}`)).email, email);
+  });
+
+  it("failures from many addresses slow the account down but never lock the owner out, and the owner is told", async () => {
+    const email = `spread-${uniq()}@test.livehouse`;
+    const user = await signUp({ email, password: "right password", displayName: "S" }, `ip-${uniq()}`);
+    const failures = config.loginSlowAfterFailures + 2;
+    for (let i = 0; i < failures; i++) await refusal(logIn({ email, password: `wrong ${i}` }, `ip-${uniq()}`));
+    assert.ok(loginDelayMs(failures) > loginDelayMs(failures - 1) && loginDelayMs(failures - 1) > 0, "each failure past the threshold slows the next attempt more");
+    const ok = await logIn({ email, password: "right password" }, `ip-${uniq()}`);
+    assert.equal(ok.id, user.id);
+    const notice = await takeLoginNotice(user.id);
+    assert.equal(notice?.failedAttempts, failures);
+    assert.equal(await takeLoginNotice(user.id), null, "told once");
+  });
+
+  it("counts sign-ups that find the email taken, so the message cannot be asked without limit", async () => {
+    const taken = `taken-${uniq()}@test.livehouse`;
+    await signUp({ email: taken, password: "right password", displayName: "T" }, `ip-${uniq()}`);
+    const ip = `ip-${uniq()}`;
+    for (let i = 0; i < config.signupMaxPerIpPerHour; i++) {
+      assert.match((await refusal(signUp({ email: taken, password: "another password", displayName: "X" }, ip))).email, /already exists/);
+    }
+    assert.match((await refusal(signUp({ email: `new-${uniq()}@test.livehouse`, password: "another password", displayName: "X" }, ip)))[""], /Too many sign-ups/);
   });
 
   it("limits failures per address across accounts", async () => {
