@@ -4,6 +4,7 @@
 import type http from "node:http";
 import { createReadStream } from "node:fs";
 import { createRequire } from "node:module";
+import { db } from "../lib/db.ts";
 import { mediaStore } from "../lib/media/store.ts";
 
 const require = createRequire(import.meta.url);
@@ -25,6 +26,24 @@ const VENDOR: Record<string, string> = {
   "/vendor/ovenplayer.js": require.resolve("ovenplayer/dist/ovenplayer.js"),
   "/vendor/hls.min.js": require.resolve("hls.js/dist/hls.min.js"),
 };
+
+// Media is served only for sessions that exist: a deleted channel's (or account's) files
+// may outlive their rows until the purge job has run, and a start that failed before its
+// row was written leaves files nobody may see. Answers are cached briefly per process,
+// since every segment request asks.
+const KNOWN_MS = 5000;
+const UNKNOWN_MS = 1000;
+const sessionCache = new Map<string, { exists: boolean; until: number }>();
+
+async function sessionExists(id: string): Promise<boolean> {
+  const now = Date.now();
+  const hit = sessionCache.get(id);
+  if (hit && hit.until > now) return hit.exists;
+  const exists = (await db().liveSession.findUnique({ where: { id }, select: { id: true } })) !== null;
+  if (sessionCache.size > 10_000) sessionCache.clear();
+  sessionCache.set(id, { exists, until: now + (exists ? KNOWN_MS : UNKNOWN_MS) });
+  return exists;
+}
 
 function notFound(res: http.ServerResponse) {
   res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "Access-Control-Allow-Origin": "*" }).end("Not found");
@@ -62,6 +81,7 @@ export function serveMedia(req: http.IncomingMessage, res: http.ServerResponse):
   const key = m[1];
   const ext = key.slice(key.lastIndexOf(".") + 1);
   void (async () => {
+    if (!(await sessionExists(key.split("/")[1]))) return notFound(res);
     const store = mediaStore();
     const size = await store.size(key);
     if (size === null) return notFound(res);

@@ -9,6 +9,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Express, NextFunction, Request, Response } from "express";
 import { AppService } from "matrix-appservice-bridge";
 import { recordTransaction, transactionProcessed } from "../lib/chat/store.ts";
+import { internalSecret } from "../lib/internalAuth.ts";
 import { logger } from "../lib/log.ts";
 
 const log = logger("appservice");
@@ -32,9 +33,17 @@ export function tokenMatches(expected: string, provided: unknown): boolean {
   return timingSafeEqual(a, b);
 }
 
-function providedToken(req: Request): string | undefined {
+/** Our internal API (internalApi.ts), authorised by the internal secret instead of hs_token. */
+export const INTERNAL_PREFIX = "/_livehouse/";
+
+export function bearer(req: Request): string | undefined {
   const header = req.headers.authorization;
-  if (typeof header === "string" && header.startsWith("Bearer ")) return header.slice("Bearer ".length);
+  return typeof header === "string" && header.startsWith("Bearer ") ? header.slice("Bearer ".length) : undefined;
+}
+
+function providedToken(req: Request): string | undefined {
+  const fromHeader = bearer(req);
+  if (fromHeader !== undefined) return fromHeader;
   const q = req.query.access_token;
   return typeof q === "string" ? q : undefined;
 }
@@ -50,6 +59,33 @@ export class HomeserverAppService extends AppServiceBase {
     private readonly processEvents: (events: MatrixEvent[]) => Promise<void>,
   ) {
     super({ homeserverToken: hsToken, httpMaxSizeBytes: 5_000_000 });
+    this.checkTokenBeforeParsing();
+  }
+
+  /**
+   * AppService installs its JSON body parser (up to 5 MB) in front of every route, so a
+   * stranger's body was read and parsed before anyone looked at the token. The parser
+   * now runs only for requests that carry the homeserver's token or, on our internal
+   * API, the internal secret; everything else is refused unread.
+   */
+  private checkTokenBeforeParsing(): void {
+    const stack = ((this.expressApp as unknown as { _router?: { stack: { name: string; handle: (req: Request, res: Response, next: NextFunction) => void }[] } })._router?.stack ?? []);
+    const layer = stack.find((l) => l.name === "jsonParser");
+    if (!layer) throw new Error("matrix-appservice's JSON parser was not found; the token check before parsing cannot be installed");
+    const parse = layer.handle;
+    layer.handle = (req, res, next) => {
+      if (req.method === "GET" || req.method === "HEAD") return parse(req, res, next);
+      const internal = req.path.startsWith(INTERNAL_PREFIX);
+      void (internal ? internalSecret().then((secret) => tokenMatches(secret, bearer(req))) : Promise.resolve(tokenMatches(this.hsToken, providedToken(req)))).then(
+        (ok) => {
+          if (ok) return parse(req, res, next);
+          log.warn("refused a request with a wrong token before reading its body", { path: req.path, from: req.socket.remoteAddress });
+          // Answered unread: node discards what is still coming rather than buffering it.
+          res.set("Connection", "close").status(403).send({ errcode: "M_FORBIDDEN", error: "Bad token supplied" });
+        },
+        (err) => next(err),
+      );
+    };
   }
 
   isInvalidToken(req: Request, res: Response): boolean {

@@ -7,7 +7,7 @@ import { chatChannel } from "../lib/chat/store.ts";
 import { config } from "../lib/config.ts";
 import { internalSecret } from "../lib/internalAuth.ts";
 import { logger } from "../lib/log.ts";
-import { tokenMatches } from "./hsAppService.ts";
+import { bearer, tokenMatches } from "./hsAppService.ts";
 import { ModerationRefused, type ActorRole, type Moderation } from "./moderation.ts";
 import type { RoomKeeper } from "./rooms.ts";
 import type { VirtualUsers } from "./virtualUsers.ts";
@@ -16,9 +16,7 @@ const log = logger("appservice");
 
 export function installInternalApi(app: Express, deps: { rooms: RoomKeeper; moderation: Moderation; users: VirtualUsers }): void {
   const guard = async (req: Request, res: Response): Promise<boolean> => {
-    const header = req.headers.authorization;
-    const token = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : undefined;
-    if (tokenMatches(await internalSecret(), token)) return true;
+    if (tokenMatches(await internalSecret(), bearer(req))) return true;
     res.status(403).send({ errcode: "M_FORBIDDEN", error: "Bad token supplied" });
     return false;
   };

@@ -4,7 +4,9 @@
 import { db, isUniqueViolation } from "./db.ts";
 import { LimitError, NotFoundError, ValidationError } from "./errors.ts";
 import { logger } from "./log.ts";
-import { enqueueChat } from "./queue.ts";
+import { controlChannel } from "./liveSessions.ts";
+import { enqueueChat, enqueueControl } from "./queue.ts";
+import { redis } from "./redis.ts";
 import { generateStreamKey } from "./streamKeys.ts";
 import { channelSchema, fieldErrors, streamKeyLabelSchema, type ChannelInput } from "./validation.ts";
 
@@ -81,9 +83,20 @@ export async function updateChannel(userId: string, channelId: string, input: Ch
 
 export async function deleteChannel(userId: string, channelId: string): Promise<void> {
   if (!isUuid(channelId)) throw new NotFoundError("Channel not found");
-  const channel = await db().channel.findFirst({ where: { id: channelId, ownerId: userId }, select: { matrixRoomId: true, title: true } });
+  const channel = await db().channel.findFirst({
+    where: { id: channelId, ownerId: userId },
+    select: { matrixRoomId: true, title: true, liveSessions: { select: { id: true, status: true } } },
+  });
   const { count } = await db().channel.deleteMany({ where: { id: channelId, ownerId: userId } });
   if (count === 0) throw new NotFoundError("Channel not found");
+  // The rows are gone (the web stops serving their media at once); the files go in the background, with retries.
+  const sessions = channel?.liveSessions ?? [];
+  for (const s of sessions) if (s.status !== "ended") await redis().publish(controlChannel(), JSON.stringify({ type: "disconnect", sessionId: s.id }));
+  if (sessions.length) {
+    await enqueueControl({ kind: "purge-media", sessionIds: sessions.map((s) => s.id), ref: channelId }).catch((err) =>
+      log.error("could not queue removing a deleted channel's media", { channelId, error: String(err) }),
+    );
+  }
   if (channel?.matrixRoomId) {
     await enqueueChat({ kind: "close-room", roomId: channel.matrixRoomId, title: channel.title }).catch((err) =>
       log.warn("could not queue closing the chat room", { channelId, error: String(err) }),

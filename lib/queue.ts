@@ -39,6 +39,8 @@ export type ChatJob =
 export type ControlJob =
   | { kind: "grace-expired"; sessionId: string; partIndex: number }
   | { kind: "finalize"; sessionId: string }
+  /** Media of sessions whose rows are gone (a deleted channel or account): live, replay, export, thumbnails. */
+  | { kind: "purge-media"; sessionIds: string[]; ref: string }
   | { kind: "sweep" };
 
 export function bullConnection(): ConnectionOptions {
@@ -93,7 +95,7 @@ export async function scheduleSweep(everyMs = 15_000): Promise<void> {
 }
 
 export async function enqueueControl(job: Exclude<ControlJob, { kind: "sweep" }>, delayMs = 0): Promise<void> {
-  const jobId = job.kind === "grace-expired" ? `grace-${job.sessionId}-${job.partIndex}` : `finalize-${job.sessionId}`;
+  const jobId = job.kind === "grace-expired" ? `grace-${job.sessionId}-${job.partIndex}` : job.kind === "purge-media" ? `purge-${job.ref}` : `finalize-${job.sessionId}`;
   await queue(QUEUE.control).add(job.kind, job, {
     jobId,
     delay: delayMs,

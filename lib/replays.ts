@@ -168,3 +168,10 @@ export async function deleteReplay(userId: string, replayId: string, store: Medi
   await db().replay.delete({ where: { id: r.id } });
   await store.removePrefix(liveKey(r.sessionId));
 }
+
+/** Removes every file of sessions whose rows are gone (live segments, replay, MP4, poster, thumbnails). */
+export async function purgeSessionMedia(sessionIds: string[], store: MediaStore): Promise<void> {
+  const still = await db().liveSession.findMany({ where: { id: { in: sessionIds } }, select: { id: true } });
+  const kept = new Set(still.map((s) => s.id));
+  for (const id of sessionIds) if (!kept.has(id)) await store.removePrefix(liveKey(id));
+}

@@ -9,6 +9,7 @@ import { graceExpired } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";
 import { mediaStore } from "../lib/media/store.ts";
 import { QUEUE, bullConnection, bullPrefix, scheduleSweep, type ControlJob, type ExportJob, type SlateJob, type TranscodeJob } from "../lib/queue.ts";
+import { purgeSessionMedia } from "../lib/replays.ts";
 import { runReplayExport } from "./replayExport.ts";
 import { runSlate } from "./slate.ts";
 import { runLiveTranscode, runningTranscodes } from "./liveTranscode.ts";
@@ -56,6 +57,7 @@ const controlWorker = new Worker<ControlJob>(
     if (job.data.kind === "grace-expired") await graceExpired(job.data.sessionId, job.data.partIndex);
     // Closes the playlists now, or leaves it to the transcode still listing (it closes them when done).
     else if (job.data.kind === "finalize") await closePlaylistsIfEnded(job.data.sessionId, store);
+    else if (job.data.kind === "purge-media") await purgeSessionMedia(job.data.sessionIds, store);
     else await sweep(store);
   },
   { connection: bullConnection(), prefix: bullPrefix(), concurrency: 8 },

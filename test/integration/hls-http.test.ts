@@ -4,13 +4,25 @@ import { randomUUID } from "node:crypto";
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
+import { db } from "../../lib/db.ts";
+import { closeConnectionsAfter } from "../support/env.ts";
+import { makeChannel, makeUser } from "../support/fixtures.ts";
 import { request } from "../support/http.ts";
 
+closeConnectionsAfter();
+
 const media = process.env.MEDIA_DIR!;
-const id = randomUUID();
+let id: string = randomUUID();
+const orphan = randomUUID();
 
 describe("HLS over HTTP", () => {
-  before(() => {
+  before(async () => {
+    // Media is served for sessions that exist.
+    const owner = await makeUser("hls");
+    const channel = await makeChannel(owner);
+    id = (await db().liveSession.create({ data: { channelId: channel.id, status: "live", ladder: "720p30@2500k", segmentSeconds: 1 } })).id;
+    mkdirSync(path.join(media, "live", orphan), { recursive: true });
+    writeFileSync(path.join(media, "live", orphan, "master.m3u8"), "#EXTM3U\n");
     mkdirSync(path.join(media, "live", id, "720p30"), { recursive: true });
     writeFileSync(path.join(media, "live", id, "master.m3u8"), "#EXTM3U\n");
     writeFileSync(path.join(media, "live", id, "720p30", "index.m3u8"), "#EXTM3U\n");
@@ -55,6 +67,10 @@ describe("HLS over HTTP", () => {
       assert.ok(!res.text.includes("do not serve"), p);
     }
     assert.equal((await request("DELETE", `/hls/live/${id}/master.m3u8`)).status, 405);
+  });
+
+  it("serves no media of a session that has no row (a failed start, a deleted channel)", async () => {
+    assert.equal((await request("GET", `/hls/live/${orphan}/master.m3u8`)).status, 404);
   });
 
   it("serves the player scripts", async () => {

@@ -3,9 +3,11 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { deleteChannel } from "../../lib/channels.ts";
 import { db } from "../../lib/db.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser } from "../support/fixtures.ts";
+import { waitFor } from "../support/live.ts";
 import { api, request } from "../support/http.ts";
 
 closeConnectionsAfter();
@@ -16,6 +18,10 @@ async function makeReplay(ownerId: string, channelId: string) {
   mkdirSync(path.join(dir, "360p30"), { recursive: true });
   writeFileSync(path.join(dir, "vod.m3u8"), "#EXTM3U\n");
   writeFileSync(path.join(dir, "360p30", "p0e1-000000.ts"), Buffer.alloc(188, 0x47));
+  writeFileSync(path.join(dir, "replay.mp4"), Buffer.alloc(64));
+  writeFileSync(path.join(dir, "poster.jpg"), Buffer.alloc(64));
+  mkdirSync(path.join(dir, "thumbs"), { recursive: true });
+  writeFileSync(path.join(dir, "thumbs", "0001.jpg"), Buffer.alloc(64));
   const replay = await db().replay.create({ data: { sessionId: session.id, channelId, title: "Original", durationSeconds: 1 } });
   void ownerId;
   return { replay, dir };
@@ -38,6 +44,23 @@ describe("replay API", () => {
     assert.equal(await db().replay.count({ where: { id: replay.id } }), 0);
     assert.equal(existsSync(dir), false, "files removed");
     assert.equal((await request("GET", `/hls/live/${replay.sessionId}/vod.m3u8`)).status, 404);
+  });
+
+  it("deleting a channel takes its media off the web at once and off the disk in the background", async () => {
+    const a = await makeUser("a");
+    const c = await makeChannel(a);
+    const made = [await makeReplay(a.id, c.id), await makeReplay(a.id, c.id)];
+    const urls = made.flatMap(({ replay }) =>
+      ["vod.m3u8", "360p30/p0e1-000000.ts", "replay.mp4", "poster.jpg", "thumbs/0001.jpg"].map((f) => `/hls/live/${replay.sessionId}/${f}`),
+    );
+    for (const u of urls) assert.equal((await request("GET", u)).status, 200, u);
+    await deleteChannel(a.id, c.id);
+    // The web answers from the rows (cached for a few seconds at most).
+    await waitFor("every URL of the deleted channel to be gone", async () => {
+      for (const u of urls) if ((await request("GET", u)).status !== 404) return false;
+      return true;
+    }, 30_000);
+    await waitFor("the worker to remove the files", async () => made.every(({ dir }) => !existsSync(dir)), 60_000);
   });
 
   it("user B can neither list, rename nor delete user A's replays; cross-origin is refused", async () => {
