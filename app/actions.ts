@@ -4,13 +4,14 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
-import { logIn, signUp } from "../lib/accounts.ts";
+import { changePassword, deleteAccount, logIn, signUp } from "../lib/accounts.ts";
+import { endSessions } from "../lib/sessions.ts";
 import { createChannel, deleteChannel, getOwnedChannel, updateChannel, type ChannelFormInput } from "../lib/channels.ts";
 import { NotFoundError, ValidationError } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
 import { clientIp, crossOriginRefusal } from "../lib/origin.ts";
 import { formFields, type FieldErrors } from "../lib/validation.ts";
-import { currentUser, endSession, safeReturnPath, startSession } from "./_lib/auth.ts";
+import { currentSessionToken, currentUser, endSession, safeReturnPath, startSession } from "./_lib/auth.ts";
 
 const log = logger("web");
 
@@ -132,4 +133,46 @@ export async function deleteChannelAction(_prev: FormState, form: FormData): Pro
   }
   revalidatePath("/dashboard");
   redirect("/dashboard?deleted=1");
+}
+
+export async function changePasswordAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const refused = await refusal();
+  if (refused) return refused;
+  const fields = formFields(form, ["currentPassword", "newPassword"]);
+  try {
+    const user = await actingUser();
+    const { endedSessions } = await changePassword(user.id, fields, await currentSessionToken());
+    revalidatePath("/dashboard/account");
+    return { ok: true, values: { ended: String(endedSessions) } };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+export async function endOtherSessionsAction(_prev: FormState, _form: FormData): Promise<FormState> {
+  const refused = await refusal();
+  if (refused) return refused;
+  try {
+    const user = await actingUser();
+    const ended = await endSessions(user.id, await currentSessionToken());
+    revalidatePath("/dashboard/account");
+    return { ok: true, values: { ended: String(ended) } };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+export async function deleteAccountAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const refused = await refusal();
+  if (refused) return refused;
+  const { confirmEmail, password } = formFields(form, ["confirmEmail", "password"]);
+  try {
+    const user = await actingUser();
+    if ((confirmEmail ?? "").trim().toLowerCase() !== user.email) return { errors: { confirmEmail: `Type ${user.email} to confirm.` } };
+    await deleteAccount(user.id, password);
+  } catch (err) {
+    return failure(err);
+  }
+  await endSession().catch(() => {});
+  redirect("/?account-deleted=1");
 }

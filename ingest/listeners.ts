@@ -57,7 +57,6 @@ export function startListeners(): { close(): void } {
       log.error("RTMPS listener failed", { error: String(err) });
       process.exit(1);
     });
-    rtmps.once("listening", () => log.info("listening", { rtmps: `rtmps://${config.rtmpsBind}:${config.rtmpsPort}/live` }));
   }
   return {
     close() {

@@ -7,6 +7,8 @@ import { hashPassword, verifyAgainstDummy, verifyPassword } from "./passwords.ts
 import { blockedFor, hit, minutesText, reset, type Counter } from "./rateLimit.ts";
 import { redis } from "./redis.ts";
 import { REDIS_KEY } from "./redisKeys.ts";
+import { deleteChannel } from "./channels.ts";
+import { endSessions } from "./sessions.ts";
 import { fieldErrors, loginSchema, signupSchema } from "./validation.ts";
 import { createHash } from "node:crypto";
 
@@ -128,4 +130,33 @@ export async function takeLoginNotice(userId: string): Promise<LoginNotice | nul
   } catch {
     return null;
   }
+}
+
+const newPasswordSchema = signupSchema.shape.password;
+
+/** Changes the password after checking the current one; every other session of the user ends. */
+export async function changePassword(userId: string, input: { currentPassword?: string; newPassword?: string }, keepToken: string | undefined): Promise<{ endedSessions: number }> {
+  const user = await db().user.findUnique({ where: { id: userId } });
+  if (!user) throw new ValidationError({ "": "Your account no longer exists." });
+  if (!input.currentPassword || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    throw new ValidationError({ currentPassword: "That is not your current password." });
+  }
+  const parsed = newPasswordSchema.safeParse(input.newPassword ?? "");
+  if (!parsed.success) throw new ValidationError({ newPassword: parsed.error.issues[0]?.message ?? "Choose another password." });
+  if (input.newPassword === input.currentPassword) throw new ValidationError({ newPassword: "The new password is the same as the current one." });
+  await db().user.update({ where: { id: userId }, data: { passwordHash: await hashPassword(parsed.data) } });
+  return { endedSessions: await endSessions(userId, keepToken) };
+}
+
+/**
+ * Deletes the account and everything it owns, after checking its password: each channel
+ * goes the way a deleted channel goes (media purged in the background, publishers
+ * disconnected, chat room closed), then the user row (sessions cascade).
+ */
+export async function deleteAccount(userId: string, password: string | undefined): Promise<void> {
+  const user = await db().user.findUnique({ where: { id: userId }, include: { channels: { select: { id: true } } } });
+  if (!user) return;
+  if (!password || !(await verifyPassword(user.passwordHash, password))) throw new ValidationError({ password: "That is not your password." });
+  for (const c of user.channels) await deleteChannel(userId, c.id);
+  await db().user.deleteMany({ where: { id: userId } });
 }

@@ -3,6 +3,7 @@ import { config } from "./config.ts";
 import { db } from "./db.ts";
 
 export const SESSION_COOKIE = "lh_session";
+const LAST_SEEN_EVERY_MS = 5 * 60_000;
 
 export interface SessionUser {
   id: string;
@@ -33,9 +34,36 @@ export async function userForSession(token: string | undefined): Promise<Session
     await db().session.deleteMany({ where: { id: session.id } });
     return null;
   }
+  // For the sessions list; at most one write every few minutes per session.
+  if (!session.lastSeenAt || Date.now() - session.lastSeenAt.getTime() > LAST_SEEN_EVERY_MS) {
+    await db().session.updateMany({ where: { id: session.id }, data: { lastSeenAt: new Date() } });
+  }
   return session.user;
 }
 
 export async function deleteSession(token: string | undefined): Promise<void> {
   if (token) await db().session.deleteMany({ where: { id: tokenHash(token) } });
+}
+
+export interface SessionListing {
+  /** A short, stable handle for the list (a prefix of the token hash: it cannot log anyone in). */
+  handle: string;
+  createdAt: Date;
+  lastSeenAt: Date | null;
+  expiresAt: Date;
+  current: boolean;
+}
+
+/** The user's live sessions, newest first, marking the one this token belongs to. */
+export async function listSessions(userId: string, currentToken: string | undefined): Promise<SessionListing[]> {
+  const current = currentToken ? tokenHash(currentToken) : null;
+  const rows = await db().session.findMany({ where: { userId, expiresAt: { gt: new Date() } }, orderBy: { createdAt: "desc" } });
+  return rows.map((s) => ({ handle: s.id.slice(0, 12), createdAt: s.createdAt, lastSeenAt: s.lastSeenAt, expiresAt: s.expiresAt, current: s.id === current }));
+}
+
+/** Logs the user out everywhere but here (`keepToken`), or everywhere when it is undefined. Returns how many ended. */
+export async function endSessions(userId: string, keepToken?: string): Promise<number> {
+  const keep = keepToken ? tokenHash(keepToken) : null;
+  const { count } = await db().session.deleteMany({ where: { userId, ...(keep ? { id: { not: keep } } : {}) } });
+  return count;
 }

@@ -29,6 +29,11 @@ export async function startSession(userId: string): Promise<void> {
   });
 }
 
+/** This request's session token (to keep it when ending the user's other sessions). */
+export async function currentSessionToken(): Promise<string | undefined> {
+  return (await cookies()).get(SESSION_COOKIE)?.value;
+}
+
 export async function endSession(): Promise<void> {
   const jar = await cookies();
   await deleteSession(jar.get(SESSION_COOKIE)?.value);

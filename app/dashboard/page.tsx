@@ -30,7 +30,10 @@ export default async function Dashboard({ searchParams }: { searchParams: Promis
             {user.isAdmin ? " · instance admin" : ""}
           </p>
         </div>
-        <Link href="/dashboard/channels/new" className="btn btn-primary">New channel</Link>
+        <div className="row">
+          <Link href="/dashboard/account" className="btn">Account</Link>
+          <Link href="/dashboard/channels/new" className="btn btn-primary">New channel</Link>
+        </div>
       </div>
       {loginNotice && (
         <div className="alert alert-warn" role="alert" data-testid="login-notice" style={{ marginBottom: "1rem" }}>

@@ -1,0 +1,58 @@
+import Link from "next/link";
+import { db } from "../../../lib/db.ts";
+import { listSessions } from "../../../lib/sessions.ts";
+import { ChangePasswordForm, DeleteAccountForm, EndOtherSessionsForm } from "../../_components/AccountForms.tsx";
+import { currentSessionToken, requireUser } from "../../_lib/auth.ts";
+
+export const metadata = { title: "Account" };
+export const dynamic = "force-dynamic";
+
+const when = (d: Date | null) => (d ? d.toUTCString().replace(" GMT", " UTC") : "—");
+
+export default async function AccountPage() {
+  const user = await requireUser("/dashboard/account");
+  const [sessions, channels] = await Promise.all([listSessions(user.id, await currentSessionToken()), db().channel.count({ where: { ownerId: user.id } })]);
+  const others = sessions.filter((s) => !s.current).length;
+  return (
+    <>
+      <Link href="/dashboard" className="small">← Dashboard</Link>
+      <h1>Account</h1>
+      <p className="muted">Signed in as {user.email}</p>
+
+      <section className="card">
+        <h2>Password</h2>
+        <ChangePasswordForm />
+      </section>
+
+      <section className="card" data-testid="sessions">
+        <h2>Where you are logged in</h2>
+        <table className="table">
+          <thead>
+            <tr><th>Logged in</th><th>Last seen</th><th>Expires</th><th /></tr>
+          </thead>
+          <tbody>
+            {sessions.map((s) => (
+              <tr key={s.handle} data-testid="session-row">
+                <td>{when(s.createdAt)}</td>
+                <td>{when(s.lastSeenAt)}</td>
+                <td>{when(s.expiresAt)}</td>
+                <td>{s.current ? <span className="badge">this browser</span> : null}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <EndOtherSessionsForm others={others} />
+      </section>
+
+      <section className="card">
+        <h2>Delete account</h2>
+        <p className="muted">
+          {channels === 0
+            ? "Deletes your account. You have no channels. This cannot be undone."
+            : `Deletes your account and everything it owns: ${channels === 1 ? "your channel" : `your ${channels} channels`}, their stream keys, replays and recordings, and closes their chat rooms. This cannot be undone.`}
+        </p>
+        <DeleteAccountForm email={user.email} />
+      </section>
+    </>
+  );
+}
