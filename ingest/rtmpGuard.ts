@@ -232,7 +232,8 @@ export class RtmpGuard {
       const amf = cs.type === TYPE_FLEX_MESSAGE || cs.type === TYPE_FLEX_STREAM ? body.subarray(1) : body;
       const checked = checkAmf0(amf, this.limits);
       if (!checked.ok) return `malformed AMF in a type ${cs.type} message: ${checked.reason}`;
-      if ((cs.type === TYPE_INVOKE || cs.type === TYPE_FLEX_MESSAGE) && checked.firstString !== null) this.commands.push(checked.firstString.slice(0, 32));
+      // Only the first few matter (admission asks whether "publish" came); a chatty client cannot grow the list.
+      if ((cs.type === TYPE_INVOKE || cs.type === TYPE_FLEX_MESSAGE) && checked.firstString !== null && this.commands.length < 16) this.commands.push(checked.firstString.slice(0, 32));
     }
     return null;
   }
