@@ -5,7 +5,7 @@ import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
 import { changePassword, deleteAccount, logIn, signUp } from "../lib/accounts.ts";
-import { endSessions } from "../lib/sessions.ts";
+import { logOutOtherSessions } from "../lib/logout.ts";
 import { createChannel, deleteChannel, getOwnedChannel, updateChannel, type ChannelFormInput } from "../lib/channels.ts";
 import { NotFoundError, ValidationError } from "../lib/errors.ts";
 import { logger } from "../lib/log.ts";
@@ -154,7 +154,7 @@ export async function endOtherSessionsAction(_prev: FormState, _form: FormData):
   if (refused) return refused;
   try {
     const user = await actingUser();
-    const ended = await endSessions(user.id, await currentSessionToken());
+    const ended = await logOutOtherSessions(user.id, await currentSessionToken());
     revalidatePath("/dashboard/account");
     return { ok: true, values: { ended: String(ended) } };
   } catch (err) {

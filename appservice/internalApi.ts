@@ -13,6 +13,8 @@ import type { RoomKeeper } from "./rooms.ts";
 import type { VirtualUsers } from "./virtualUsers.ts";
 
 const log = logger("appservice");
+// The web's per-session chat devices (lib/sessions.ts chatDeviceId).
+const DEVICE_ID = /^LHW[0-9A-F]{20}$/;
 
 export function installInternalApi(app: Express, deps: { rooms: RoomKeeper; moderation: Moderation; users: VirtualUsers }): void {
   const guard = async (req: Request, res: Response): Promise<boolean> => {
@@ -38,12 +40,25 @@ export function installInternalApi(app: Express, deps: { rooms: RoomKeeper; mode
   app.post(
     "/_livehouse/v1/session",
     route(async (req, res) => {
-      const { livehouseUserId, displayName } = req.body ?? {};
-      if (typeof livehouseUserId !== "string" || typeof displayName !== "string") {
-        res.status(400).send({ error: "livehouseUserId and displayName are required" });
+      const { livehouseUserId, displayName, deviceId } = req.body ?? {};
+      if (typeof livehouseUserId !== "string" || typeof displayName !== "string" || typeof deviceId !== "string" || !DEVICE_ID.test(deviceId)) {
+        res.status(400).send({ error: "livehouseUserId, displayName and deviceId are required" });
         return;
       }
-      res.send(await deps.users.session(livehouseUserId, displayName));
+      res.send(await deps.users.session(livehouseUserId, displayName, deviceId));
+    }),
+  );
+
+  app.post(
+    "/_livehouse/v1/logout",
+    route(async (req, res) => {
+      const { livehouseUserId, deviceIds } = req.body ?? {};
+      const valid = deviceIds === "all" || (Array.isArray(deviceIds) && deviceIds.length <= 1000 && deviceIds.every((d) => typeof d === "string" && DEVICE_ID.test(d)));
+      if (typeof livehouseUserId !== "string" || !valid) {
+        res.status(400).send({ error: "livehouseUserId and deviceIds (a list, or \"all\") are required" });
+        return;
+      }
+      res.send({ ended: await deps.users.endDevices(livehouseUserId, deviceIds) });
     }),
   );
 

@@ -8,7 +8,7 @@ import { blockedFor, hit, minutesText, reset, type Counter } from "./rateLimit.t
 import { redis } from "./redis.ts";
 import { REDIS_KEY } from "./redisKeys.ts";
 import { deleteChannel } from "./channels.ts";
-import { endSessions } from "./sessions.ts";
+import { logOutEverywhere, logOutOtherSessions } from "./logout.ts";
 import { fieldErrors, loginSchema, signupSchema } from "./validation.ts";
 import { createHash } from "node:crypto";
 
@@ -145,7 +145,7 @@ export async function changePassword(userId: string, input: { currentPassword?: 
   if (!parsed.success) throw new ValidationError({ newPassword: parsed.error.issues[0]?.message ?? "Choose another password." });
   if (input.newPassword === input.currentPassword) throw new ValidationError({ newPassword: "The new password is the same as the current one." });
   await db().user.update({ where: { id: userId }, data: { passwordHash: await hashPassword(parsed.data) } });
-  return { endedSessions: await endSessions(userId, keepToken) };
+  return { endedSessions: await logOutOtherSessions(userId, keepToken) };
 }
 
 /**
@@ -158,5 +158,6 @@ export async function deleteAccount(userId: string, password: string | undefined
   if (!user) return;
   if (!password || !(await verifyPassword(user.passwordHash, password))) throw new ValidationError({ password: "That is not your password." });
   for (const c of user.channels) await deleteChannel(userId, c.id);
+  await logOutEverywhere(userId);
   await db().user.deleteMany({ where: { id: userId } });
 }

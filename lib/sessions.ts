@@ -12,6 +12,18 @@ export interface SessionUser {
   isAdmin: boolean;
 }
 
+/**
+ * The Matrix device a web session chats from: one per web session, so repeated chat
+ * logins reuse it and ending the web session can end exactly that device.
+ */
+export function chatDeviceId(sessionToken: string): string {
+  return chatDeviceOfRow(tokenHash(sessionToken));
+}
+
+function chatDeviceOfRow(rowId: string): string {
+  return `LHW${createHash("sha256").update(`chat-device|${rowId}`).digest("hex").slice(0, 20).toUpperCase()}`;
+}
+
 function tokenHash(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
@@ -61,9 +73,14 @@ export async function listSessions(userId: string, currentToken: string | undefi
   return rows.map((s) => ({ handle: s.id.slice(0, 12), createdAt: s.createdAt, lastSeenAt: s.lastSeenAt, expiresAt: s.expiresAt, current: s.id === current }));
 }
 
-/** Logs the user out everywhere but here (`keepToken`), or everywhere when it is undefined. Returns how many ended. */
-export async function endSessions(userId: string, keepToken?: string): Promise<number> {
+/**
+ * Logs the user out everywhere but here (`keepToken`), or everywhere when it is undefined.
+ * Returns the chat devices of the sessions that ended (lib/logout.ts revokes them).
+ */
+export async function endSessions(userId: string, keepToken?: string): Promise<string[]> {
   const keep = keepToken ? tokenHash(keepToken) : null;
-  const { count } = await db().session.deleteMany({ where: { userId, ...(keep ? { id: { not: keep } } : {}) } });
-  return count;
+  const where = { userId, ...(keep ? { id: { not: keep } } : {}) };
+  const ended = await db().session.findMany({ where, select: { id: true } });
+  await db().session.deleteMany({ where: { id: { in: ended.map((s) => s.id) } } });
+  return ended.map((s) => chatDeviceOfRow(s.id));
 }

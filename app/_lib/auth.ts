@@ -4,7 +4,8 @@ import { cache } from "react";
 import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { isHttps } from "../../lib/origin.ts";
-import { SESSION_COOKIE, createSession, deleteSession, userForSession, type SessionUser } from "../../lib/sessions.ts";
+import { logOutSession } from "../../lib/logout.ts";
+import { SESSION_COOKIE, createSession, userForSession, type SessionUser } from "../../lib/sessions.ts";
 
 export const currentUser = cache(async (): Promise<SessionUser | null> => {
   const jar = await cookies();
@@ -36,7 +37,9 @@ export async function currentSessionToken(): Promise<string | undefined> {
 
 export async function endSession(): Promise<void> {
   const jar = await cookies();
-  await deleteSession(jar.get(SESSION_COOKIE)?.value);
+  const token = jar.get(SESSION_COOKIE)?.value;
+  const user = await userForSession(token);
+  await logOutSession(user?.id ?? null, token);
   jar.delete(SESSION_COOKIE);
 }
 

@@ -24,8 +24,13 @@ async function call<T>(path: string, body: unknown): Promise<T> {
   return data;
 }
 
-export function chatSessionFor(livehouseUserId: string, displayName: string) {
-  return call<{ userId: string; accessToken: string; deviceId: string }>("/_livehouse/v1/session", { livehouseUserId, displayName });
+export function chatSessionFor(livehouseUserId: string, displayName: string, deviceId: string) {
+  return call<{ userId: string; accessToken: string; deviceId: string }>("/_livehouse/v1/session", { livehouseUserId, displayName, deviceId });
+}
+
+/** Ends chat devices of a user's web sessions (their access tokens stop working), or all of them. */
+export function endChatDevices(livehouseUserId: string, deviceIds: string[] | "all") {
+  return call<{ ended: number }>("/_livehouse/v1/logout", { livehouseUserId, deviceIds });
 }
 
 export function moderateChat(channelId: string, command: ModerationCommand, actor: "owner" | "moderator") {

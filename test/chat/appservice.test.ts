@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { describe, it, before } from "node:test";
 import { updateChannel } from "../../lib/channels.ts";
 import { db } from "../../lib/db.ts";
+import { logOutEverywhere, logOutSession } from "../../lib/logout.ts";
+import { createSession } from "../../lib/sessions.ts";
 import { botUserId, roomAlias, virtualUserId } from "../../lib/matrix/ids.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser, uniq, type TestUser } from "../support/fixtures.ts";
@@ -193,5 +195,34 @@ describe("virtual users", () => {
     // No session without a login, none cross-site.
     assert.equal((await fetch(`${process.env.LH_TEST_BASE_URL}/api/chat/${channel.slug}/session`, { method: "POST", headers: { origin: process.env.LH_TEST_BASE_URL! } })).status, 401);
     assert.equal((await fetch(`${process.env.LH_TEST_BASE_URL}/api/chat/${channel.slug}/session`, { method: "POST", headers: { cookie: user.cookie, origin: "https://evil.example" } })).status, 403);
+  });
+
+  it("one chat device per web session; logging out ends it, logging out everywhere ends them all", async () => {
+    const user = await makeUser("devices");
+    const channel = await makeChannel(user, "Devices");
+    await channelRoom(channel.id);
+    const chatLogin = async (cookie: string) => {
+      const res = await fetch(`${process.env.LH_TEST_BASE_URL}/api/chat/${channel.slug}/session`, { method: "POST", headers: { cookie, origin: process.env.LH_TEST_BASE_URL! } });
+      assert.equal(res.status, 200);
+      return (await res.json()) as { userId: string; accessToken: string; deviceId: string };
+    };
+    const whoami = (s: { userId: string; accessToken: string }) =>
+      mx<{ user_id: string; device_id: string }>({ ...s, baseUrl: HS_URL }, "GET", "/_matrix/client/v3/account/whoami");
+    const first = await chatLogin(user.cookie);
+    const again = await chatLogin(user.cookie);
+    assert.equal(again.deviceId, first.deviceId, "a second chat login made another device");
+    assert.equal((await whoami(again)).device_id, first.deviceId);
+    // A second web session of the same user chats from a device of its own.
+    const other = await createSession(user.id);
+    const elsewhere = await chatLogin(`lh_session=${other.token}`);
+    assert.notEqual(elsewhere.deviceId, first.deviceId);
+
+    // Logging out of the site ends this session's chat token, not the other one's.
+    await logOutSession(user.id, user.token);
+    await assert.rejects(whoami(again), (e: MatrixHttpError) => e.status === 401, "the chat token survived logout");
+    assert.equal((await whoami(elsewhere)).user_id, elsewhere.userId);
+    // Logging out everywhere ends every chat token of the user.
+    await logOutEverywhere(user.id);
+    await assert.rejects(whoami(elsewhere), (e: MatrixHttpError) => e.status === 401, "a chat token survived logging out everywhere");
   });
 });

@@ -7,7 +7,8 @@ import { describe, it } from "node:test";
 import { changePassword, deleteAccount, logIn } from "../../lib/accounts.ts";
 import { db } from "../../lib/db.ts";
 import { ValidationError } from "../../lib/errors.ts";
-import { createSession, endSessions, listSessions, userForSession } from "../../lib/sessions.ts";
+import { logOutOtherSessions } from "../../lib/logout.ts";
+import { createSession, listSessions, userForSession } from "../../lib/sessions.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser, uniq } from "../support/fixtures.ts";
 import { request } from "../support/http.ts";
@@ -47,7 +48,7 @@ describe("account", () => {
     assert.equal(listed.length, 3);
     assert.equal(listed.filter((s) => s.current).length, 1);
     assert.ok(listed.every((s) => s.handle.length === 12));
-    assert.equal(await endSessions(user.id, user.token), 2);
+    assert.equal(await logOutOtherSessions(user.id, user.token), 2);
     assert.deepEqual((await listSessions(user.id, user.token)).map((s) => s.current), [true]);
     const page = await request("GET", "/dashboard/account", { headers: { cookie: user.cookie } });
     assert.equal(page.status, 200);
