@@ -5,6 +5,7 @@ import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
 import { changePassword, deleteAccount, logIn, signUp } from "../lib/accounts.ts";
+import { setAccountDisabled } from "../lib/admin.ts";
 import { logOutOtherSessions } from "../lib/logout.ts";
 import { createChannel, deleteChannel, getOwnedChannel, updateChannel, type ChannelFormInput } from "../lib/channels.ts";
 import { NotFoundError, ValidationError } from "../lib/errors.ts";
@@ -175,4 +176,18 @@ export async function deleteAccountAction(_prev: FormState, form: FormData): Pro
   }
   await endSession().catch(() => {});
   redirect("/?account-deleted=1");
+}
+
+export async function setAccountDisabledAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const refused = await refusal();
+  if (refused) return refused;
+  const { userId, disabled } = formFields(form, ["userId", "disabled"]);
+  try {
+    const admin = await actingUser();
+    await setAccountDisabled(admin.id, userId ?? "", disabled === "1");
+  } catch (err) {
+    return failure(err);
+  }
+  revalidatePath("/admin");
+  return { ok: true };
 }

@@ -24,6 +24,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
               <>
                 <span className="who">{user.displayName}</span>
                 <Link href="/dashboard">Dashboard</Link>
+                {user.isAdmin && <Link href="/admin">Admin</Link>}
                 <form action={logoutAction}>
                   <button className="btn btn-small" type="submit">
                     Log out

@@ -101,6 +101,8 @@ export async function logIn(input: AccountInput, clientIp = "unknown") {
     }
     throw new ValidationError({ "": LOGIN_FAILED });
   }
+  // Said only to whoever knows the password, so it tells a stranger nothing.
+  if (user.disabledAt) throw new ValidationError({ "": "This account is disabled. Ask the instance admin." });
   await reset([perAccountIp.key]);
   await noteFailuresSinceLastLogin(user.id, emailHash);
   return { id: user.id, email: user.email, displayName: user.displayName, isAdmin: user.isAdmin };

@@ -39,9 +39,10 @@ export async function userForSession(token: string | undefined): Promise<Session
   if (!token || token.length > 100) return null;
   const session = await db().session.findUnique({
     where: { id: tokenHash(token) },
-    include: { user: { select: { id: true, email: true, displayName: true, isAdmin: true } } },
+    include: { user: { select: { id: true, email: true, displayName: true, isAdmin: true, disabledAt: true } } },
   });
   if (!session) return null;
+  if (session.user.disabledAt) return null;
   if (session.expiresAt.getTime() <= Date.now()) {
     await db().session.deleteMany({ where: { id: session.id } });
     return null;
@@ -50,7 +51,8 @@ export async function userForSession(token: string | undefined): Promise<Session
   if (!session.lastSeenAt || Date.now() - session.lastSeenAt.getTime() > LAST_SEEN_EVERY_MS) {
     await db().session.updateMany({ where: { id: session.id }, data: { lastSeenAt: new Date() } });
   }
-  return session.user;
+  const { disabledAt: _disabled, ...user } = session.user;
+  return user;
 }
 
 export async function deleteSession(token: string | undefined): Promise<void> {

@@ -52,9 +52,10 @@ export async function authenticateStreamKey(key: string): Promise<AuthenticatedK
   if (!isWellFormedStreamKey(key)) return null;
   const row = await db().streamKey.findUnique({
     where: { keyHash: hashStreamKey(key) },
-    select: { id: true, channelId: true, revokedAt: true },
+    select: { id: true, channelId: true, revokedAt: true, channel: { select: { owner: { select: { disabledAt: true } } } } },
   });
-  if (!row || row.revokedAt) return null;
+  // A disabled account's keys publish nothing (lib/admin.ts).
+  if (!row || row.revokedAt || row.channel.owner.disabledAt) return null;
   await db().streamKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
   return { keyId: row.id, channelId: row.channelId };
 }
