@@ -41,11 +41,6 @@ const unverifiedByAddress = new Map<string, number>();
 let unverified = 0;
 let open = 0;
 
-/** What ingest holds right now (for logs and tests). */
-export function admissionCounts(): { open: number; unverified: number } {
-  return { open, unverified };
-}
-
 /** The socket's own peer address (no PROXY header), in one canonical form. */
 export function peerAddress(socket: net.Socket): string {
   return socket.remoteAddress ? canonicalAddress(socket.remoteAddress) : "unknown";

@@ -4,9 +4,8 @@
 import { db, isUniqueViolation } from "./db.ts";
 import { LimitError, NotFoundError, ValidationError } from "./errors.ts";
 import { logger } from "./log.ts";
-import { controlChannel } from "./liveSessions.ts";
+import { disconnectPublishers } from "./liveSessions.ts";
 import { enqueueChat, enqueueControl } from "./queue.ts";
-import { redis } from "./redis.ts";
 import { generateStreamKey } from "./streamKeys.ts";
 import { channelSchema, fieldErrors, streamKeyLabelSchema, type ChannelInput } from "./validation.ts";
 
@@ -91,7 +90,7 @@ export async function deleteChannel(userId: string, channelId: string): Promise<
   if (count === 0) throw new NotFoundError("Channel not found");
   // The rows are gone (the web stops serving their media at once); the files go in the background, with retries.
   const sessions = channel?.liveSessions ?? [];
-  for (const s of sessions) if (s.status !== "ended") await redis().publish(controlChannel(), JSON.stringify({ type: "disconnect", sessionId: s.id }));
+  for (const s of sessions) if (s.status !== "ended") await disconnectPublishers(s.id);
   if (sessions.length) {
     await enqueueControl({ kind: "purge-media", sessionIds: sessions.map((s) => s.id), ref: channelId }).catch((err) =>
       log.error("could not queue removing a deleted channel's media", { channelId, error: String(err) }),

@@ -55,6 +55,11 @@ export function transition(current: LiveStatus | null, event: LiveEvent): Transi
  * (ioredis does not prefix channel names, so the prefix is added here.) */
 export const controlChannel = () => `${config.redisPrefix}live-control`;
 
+/** Asks every ingest to drop the session's publishers (ingest/main.ts listens on controlChannel). */
+export async function disconnectPublishers(sessionId: string): Promise<void> {
+  await redis().publish(controlChannel(), JSON.stringify({ type: "disconnect", sessionId }));
+}
+
 export interface MediaInfo {
   videoCodec: string | null;
   audioCodec: string | null;
@@ -218,7 +223,7 @@ async function applyEffects(sessionId: string, t: Transition, partIndex: number)
     await enqueueControl({ kind: "grace-expired", sessionId, partIndex }, t.scheduleExpiry * 1000);
     await enqueueSlate({ sessionId, partIndex });
   }
-  if (t.disconnectPublisher) await redis().publish(controlChannel(), JSON.stringify({ type: "disconnect", sessionId }));
+  if (t.disconnectPublisher) await disconnectPublishers(sessionId);
   if (t.finalize) await enqueueControl({ kind: "finalize", sessionId });
 }
 

@@ -13,8 +13,8 @@ export const RESERVED_SLUGS = new Set([
 
 // Control characters have no place in names and labels (and PostgreSQL refuses NUL in text);
 // multi-line text keeps its line breaks and tabs.
-export const SINGLE_LINE_CONTROL = /[\u0000-\u001f\u007f]/;
-export const MULTI_LINE_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const SINGLE_LINE_CONTROL = /[\u0000-\u001f\u007f]/;
+const MULTI_LINE_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 export const noControl = (multiLine = false) => (s: string) => !(multiLine ? MULTI_LINE_CONTROL : SINGLE_LINE_CONTROL).test(s);
 export const controlMessage = (what: string) => `${what} must not contain control characters.`;
 

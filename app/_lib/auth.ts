@@ -37,9 +37,8 @@ export async function currentSessionToken(): Promise<string | undefined> {
 
 export async function endSession(): Promise<void> {
   const jar = await cookies();
-  const token = jar.get(SESSION_COOKIE)?.value;
-  const user = await userForSession(token);
-  await logOutSession(user?.id ?? null, token);
+  const user = await currentUser();
+  await logOutSession(user?.id ?? null, jar.get(SESSION_COOKIE)?.value);
   jar.delete(SESSION_COOKIE);
 }
 
