@@ -6,7 +6,7 @@ import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
-  serverExternalPackages: ["argon2", "pg", "@prisma/adapter-pg", "ioredis"],
+  serverExternalPackages: ["argon2", "pg", "@prisma/adapter-pg", "ioredis", "nodemailer"],
   async headers() {
     return [
       {

@@ -8,38 +8,12 @@ import { changePassword, deleteAccount, logIn, signUp } from "../lib/accounts.ts
 import { setAccountDisabled } from "../lib/admin.ts";
 import { logOutOtherSessions } from "../lib/logout.ts";
 import { createChannel, deleteChannel, getOwnedChannel, updateChannel, type ChannelFormInput } from "../lib/channels.ts";
-import { NotFoundError, ValidationError } from "../lib/errors.ts";
-import { logger } from "../lib/log.ts";
-import { clientIp, crossOriginRefusal } from "../lib/origin.ts";
-import { formFields, type FieldErrors } from "../lib/validation.ts";
-import { currentSessionToken, currentUser, endSession, safeReturnPath, startSession } from "./_lib/auth.ts";
+import { clientIp } from "../lib/origin.ts";
+import { formFields } from "../lib/validation.ts";
+import { actingUser, failure, kept, refusal, type FormState } from "./_lib/forms.ts";
+import { currentSessionToken, endSession, safeReturnPath, startSession } from "./_lib/auth.ts";
 
-const log = logger("web");
-
-export interface FormState {
-  errors?: FieldErrors;
-  /** What the user typed, so a refused form keeps it (never the password). */
-  values?: Record<string, string>;
-  ok?: boolean;
-}
-
-async function refusal(): Promise<FormState | null> {
-  const reason = crossOriginRefusal(await headers());
-  return reason ? { errors: { "": reason } } : null;
-}
-
-function failure(err: unknown, values?: Record<string, string>): FormState {
-  if (err instanceof ValidationError) return { errors: err.fields, values };
-  if (err instanceof NotFoundError) return { errors: { "": err.message } };
-  log.error("server action failed", { error: String(err) });
-  return { errors: { "": "Something went wrong on our side. Try again." }, values };
-}
-
-function kept(fields: Record<string, string | undefined>, omit: string[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined && !omit.includes(k)) out[k] = v;
-  return out;
-}
+export type { FormState };
 
 export async function signupAction(_prev: FormState, form: FormData): Promise<FormState> {
   const refused = await refusal();
@@ -81,12 +55,6 @@ const CHANNEL_FIELDS = ["slug", "title", "description", "reconnectGraceMinutes",
 function withCheckbox(form: FormData, fields: Record<string, string | undefined>, name: string) {
   const values = form.getAll(name);
   return { ...fields, [name]: values.includes("on") ? "on" : values.length ? "off" : undefined };
-}
-
-async function actingUser() {
-  const user = await currentUser();
-  if (!user) throw new ValidationError({ "": "Your session has ended. Log in again." });
-  return user;
 }
 
 export async function createChannelAction(_prev: FormState, form: FormData): Promise<FormState> {

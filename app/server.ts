@@ -5,6 +5,7 @@ import http from "node:http";
 import path from "node:path";
 import next from "next";
 import { config } from "../lib/config.ts";
+import { mailProblem } from "../lib/mail.ts";
 import { logger } from "../lib/log.ts";
 import { TRUSTED_HEADERS } from "../lib/origin.ts";
 import { serveMedia } from "./mediaHttp.ts";
@@ -45,6 +46,9 @@ async function main() {
       // Without it, the origin that mutations must come from is whatever Host a request names.
       log.warn("PUBLIC_URL is not set: the site's origin is taken from each request's Host header. Set PUBLIC_URL (e.g. https://live.example.org) in production.");
     }
+    const mail = mailProblem();
+    if (mail) log.warn(mail);
+    else log.info(config.smtpUrl ? "password resets and email changes are confirmed by email" : "SMTP_URL is not set: the admin makes password reset links (admin page)");
   });
   const stop = () => server.close(() => process.exit(0));
   process.on("SIGTERM", stop);

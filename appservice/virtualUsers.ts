@@ -44,8 +44,10 @@ export class VirtualUsers {
       const res = await this.login(userId, deviceId);
       const body = (await res.json().catch(() => ({}))) as { access_token?: string; errcode?: string };
       if (!res.ok || !body.access_token) {
-        // A user who never chatted has no Matrix account yet: nothing to end.
-        if (body.errcode === "M_FORBIDDEN" || body.errcode === "M_INVALID_USERNAME" || res.status === 403) continue;
+        // A user who never chatted has no Matrix account yet: nothing to end (Synapse 1.160
+        // answers an appservice login of an unregistered user with 404 M_UNKNOWN).
+        const noAccount = body.errcode === "M_FORBIDDEN" || body.errcode === "M_INVALID_USERNAME" || res.status === 403 || (res.status === 404 && body.errcode === "M_UNKNOWN");
+        if (noAccount) continue;
         throw new Error(`login to end a device failed: ${res.status} ${body.errcode ?? ""}`);
       }
       const out = await fetch(new URL(deviceIds === "all" ? "/_matrix/client/v3/logout/all" : "/_matrix/client/v3/logout", config.matrixHomeserverUrl), {

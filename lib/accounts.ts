@@ -9,6 +9,7 @@ import { redis } from "./redis.ts";
 import { REDIS_KEY } from "./redisKeys.ts";
 import { deleteChannel } from "./channels.ts";
 import { logOutEverywhere, logOutOtherSessions } from "./logout.ts";
+import { revokeTokens } from "./accountTokens.ts";
 import { fieldErrors, loginSchema, signupSchema } from "./validation.ts";
 import { createHash } from "node:crypto";
 
@@ -52,7 +53,7 @@ export async function signUp(input: AccountInput, clientIp = "unknown") {
   }
 }
 
-function accountHash(email: string): string {
+export function accountHash(email: string): string {
   // Hashed so that Redis never holds a list of the emails people tried.
   return createHash("sha256").update(email).digest("hex").slice(0, 32);
 }
@@ -147,6 +148,7 @@ export async function changePassword(userId: string, input: { currentPassword?: 
   if (!parsed.success) throw new ValidationError({ newPassword: parsed.error.issues[0]?.message ?? "Choose another password." });
   if (input.newPassword === input.currentPassword) throw new ValidationError({ newPassword: "The new password is the same as the current one." });
   await db().user.update({ where: { id: userId }, data: { passwordHash: await hashPassword(parsed.data) } });
+  await revokeTokens(userId, ["password-reset"]);
   return { endedSessions: await logOutOtherSessions(userId, keepToken) };
 }
 

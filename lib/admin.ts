@@ -6,6 +6,11 @@ import { db } from "./db.ts";
 import { NotFoundError, ValidationError } from "./errors.ts";
 import { endSession } from "./liveSessions.ts";
 import { logOutEverywhere } from "./logout.ts";
+import { ACCOUNT_LINK, LINK_TTL_MS } from "./accountLinks.ts";
+import { issueToken } from "./accountTokens.ts";
+import { logger } from "./log.ts";
+
+const log = logger("web");
 
 async function assertAdmin(actingUserId: string): Promise<void> {
   const u = await db().user.findUnique({ where: { id: actingUserId }, select: { isAdmin: true, disabledAt: true } });
@@ -45,4 +50,20 @@ export async function setAccountDisabled(actingUserId: string, userId: string, d
   await logOutEverywhere(userId);
   const live = await db().liveSession.findMany({ where: { channel: { ownerId: userId }, status: { in: ["live", "reconnecting"] } }, select: { id: true } });
   for (const s of live) await endSession(s.id, "account-disabled");
+}
+
+/**
+ * A one-time password reset link for an account, for instances without mail (or a
+ * user who lost their mailbox). The admin hands it over; it works for a day.
+ * Returns the link's path (the page adds the origin the admin is using).
+ */
+export async function createResetLink(actingUserId: string, userId: string): Promise<{ path: string; expiresAt: Date }> {
+  await assertAdmin(actingUserId);
+  if (!isUuid(userId)) throw new NotFoundError("Account not found");
+  const user = await db().user.findUnique({ where: { id: userId }, select: { disabledAt: true } });
+  if (!user) throw new NotFoundError("Account not found");
+  if (user.disabledAt) throw new ValidationError({ "": "This account is disabled. Enable it first." });
+  const { token, expiresAt } = await issueToken(userId, "password-reset", LINK_TTL_MS.adminReset, { issuedBy: "admin" });
+  log.info("admin made a password reset link", { admin: actingUserId, user: userId });
+  return { path: ACCOUNT_LINK.resetPassword(token), expiresAt };
 }

@@ -72,6 +72,18 @@ export const config = {
   get signupMaxPerIpPerHour() {
     return int("SIGNUP_MAX_PER_IP_PER_HOUR", 10);
   },
+  /** Outgoing mail (password resets, email confirmation), e.g. smtps://user:pass@mail.example.org:465. Empty: no mail; the admin hands out reset links. */
+  get smtpUrl() {
+    return str("SMTP_URL", "");
+  },
+  /** Sender of that mail. Empty: Livehouse <no-reply@host of PUBLIC_URL>. */
+  get mailFrom() {
+    return str("MAIL_FROM", "");
+  },
+  /** Password-reset emails one client address may ask for per hour (one account gets at most 3 an hour). */
+  get passwordResetMaxPerIpPerHour() {
+    return int("PASSWORD_RESET_MAX_PER_IP_PER_HOUR", 10);
+  },
   /** Bind address of the RTMP ingest. */
   get rtmpBind() {
     return str("RTMP_BIND", "0.0.0.0");

@@ -5,6 +5,9 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/lh_live_[A-Za-z0-9]+/g, "lh_live_[redacted]"],
   [/(lh_session=)[^;\s]+/g, "$1[redacted]"],
   [/("?password"?\s*[:=]\s*)"[^"]*"/gi, '$1"[redacted]"'],
+  // One-time account links (lib/accountLinks.ts) and credentials in URLs such as SMTP_URL.
+  [/(\/(?:reset-password|confirm-email)\/)[A-Za-z0-9_-]+/g, "$1[redacted]"],
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/"]*:)[^\s@/"]+@/gi, "$1[redacted]@"],
 ];
 
 export function redact(text: string): string {

@@ -42,6 +42,11 @@ export const REDIS_KEY = {
   /** String (JSON, TTL): what the dashboard tells the user once after they log in. */
   loginNotice: (userId: string) => `login:notice:${userId}`,
 
+  /** Counters for password-reset emails (per client address, per hashed account) and email-change requests (per user). */
+  resetPerIp: (ip: string) => `reset:ip:${ip}`,
+  resetPerAccount: (emailHash: string) => `reset:acct:${emailHash}`,
+  emailChangePerUser: (userId: string) => `email-change:${userId}`,
+
   /** String (TTL): a chatter's slow-mode clock in one room. */
   chatSlowMode: (roomId: string, sender: string) => `chat-slow:${roomId}:${sender}`,
 

@@ -12,6 +12,7 @@ import { dropDatabase, ensureDatabase, migrate } from "../lib/migrate.ts";
 import { buildWebIfNeeded } from "./build.ts";
 import { ensureSelfSignedCertificate } from "./selfSignedCert.ts";
 import { startLivehouseHomeserver } from "./homeserver.ts";
+import { startMailCatcher } from "./mailCatcher.ts";
 import { APPSERVICE, INGEST, WEB, WORKER, runOnce, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
 import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
 import { ensureChromium, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
@@ -58,13 +59,19 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
   const tls = ensureSelfSignedCertificate(`${mediaDir}-tls`);
   const [hsClientPort, hsFederationPort, appservicePort] = [await freePort(), await freePort(), await freePort()];
   const baseUrl = `http://127.0.0.1:${port}`;
+  // Password resets and email changes go out through real SMTP to a catcher of this run.
+  const mail = await startMailCatcher({ dir: `${mediaDir}-mail`, port: await freePort(), user: "livehouse", password: randomBytes(9).toString("base64url") });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
     REDIS_PREFIX: redisPrefix,
     WEB_HOST: "127.0.0.1",
     WEB_PORT: String(port),
-    PUBLIC_URL: "",
+    // Set, as in production: links in mail are built from it, never from a request's Host.
+    PUBLIC_URL: baseUrl,
+    SMTP_URL: mail.url,
+    MAIL_FROM: "Livehouse test <no-reply@test.livehouse>",
+    LH_TEST_MAIL_DIR: mail.dir,
     TRUST_PROXY: "0",
     CHROMIUM_PATH: chromium,
     LH_TEST_BASE_URL: baseUrl,
@@ -130,10 +137,12 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
       for (const r of roles) r.stop();
       await new Promise((r) => setTimeout(r, 1500));
       await homeserver.stop();
+      await mail.stop();
       await dropDatabase(synapseDb.toString()).catch((e) => say(`could not drop ${synapseDb.pathname}: ${e.message}`));
       rmSync(mediaDir, { recursive: true, force: true });
       rmSync(`${mediaDir}-spool`, { recursive: true, force: true });
       rmSync(`${mediaDir}-tls`, { recursive: true, force: true });
+      rmSync(mail.dir, { recursive: true, force: true });
       rmSync(matrixDir, { recursive: true, force: true });
       await dropDatabase(databaseUrl).catch((e) => say(`could not drop ${dbUrl.pathname}: ${e.message}`));
       const r = new Redis(config.redisUrl);

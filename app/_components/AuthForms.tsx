@@ -39,7 +39,7 @@ export function LoginForm({ next }: { next?: string }) {
         {pending ? "Logging in…" : "Log in"}
       </button>
       <p className="muted small">
-        New here? <Link href="/signup">Create an account</Link>
+        New here? <Link href="/signup">Create an account</Link> · <Link href="/forgot-password">Forgot your password?</Link>
       </p>
     </form>
   );

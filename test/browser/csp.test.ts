@@ -64,7 +64,7 @@ describe("nonce-based CSP", () => {
     } finally {
       await pub.stop();
     }
-    for (const path of ["/", `/c/${ch.slug}`, `/c/${ch.slug}/chat`, "/dashboard", "/dashboard/channels/new", `/dashboard/channels/${ch.channelId}`, "/no-such-page"]) {
+    for (const path of ["/", `/c/${ch.slug}`, `/c/${ch.slug}/chat`, "/dashboard", "/dashboard/account", "/dashboard/channels/new", `/dashboard/channels/${ch.channelId}`, "/no-such-page"]) {
       await page.goto(path);
       await page.waitForLoadState("networkidle").catch(() => {});
       await violations(path);
@@ -73,7 +73,7 @@ describe("nonce-based CSP", () => {
     // Logged out: the forms.
     const anon = await (await import("../support/browser.ts")).newPage();
     await anon.context.addInitScript(collectViolations);
-    for (const path of ["/login", "/signup"]) {
+    for (const path of ["/login", "/signup", "/forgot-password", `/reset-password/${"x".repeat(43)}`]) {
       await anon.page.goto(path);
       await anon.page.waitForLoadState("networkidle").catch(() => {});
       const v = (await anon.page.evaluate(() => (window as any).__cspViolations)) as string[];

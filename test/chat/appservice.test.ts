@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { describe, it, before } from "node:test";
 import { updateChannel } from "../../lib/channels.ts";
 import { db } from "../../lib/db.ts";
+import { endChatDevices } from "../../lib/chat/appserviceClient.ts";
 import { logOutEverywhere, logOutSession } from "../../lib/logout.ts";
-import { createSession } from "../../lib/sessions.ts";
+import { chatDeviceId, createSession } from "../../lib/sessions.ts";
 import { botUserId, roomAlias, virtualUserId } from "../../lib/matrix/ids.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser, uniq, type TestUser } from "../support/fixtures.ts";
@@ -224,5 +225,11 @@ describe("virtual users", () => {
     // Logging out everywhere ends every chat token of the user.
     await logOutEverywhere(user.id);
     await assert.rejects(whoami(elsewhere), (e: MatrixHttpError) => e.status === 401, "a chat token survived logging out everywhere");
+  });
+
+  it("logging out a user who never chatted ends nothing, without an error", async () => {
+    const user = await makeUser("nochat");
+    assert.deepEqual(await endChatDevices(user.id, "all"), { ended: 0 });
+    assert.deepEqual(await endChatDevices(user.id, [chatDeviceId(user.token)]), { ended: 0 });
   });
 });

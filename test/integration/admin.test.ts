@@ -9,16 +9,10 @@ import { NotFoundError, ValidationError } from "../../lib/errors.ts";
 import { userForSession } from "../../lib/sessions.ts";
 import { authenticateStreamKey } from "../../lib/streamKeys.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
-import { makeChannel, makeKey, makeUser, uniq } from "../support/fixtures.ts";
+import { makeAdmin, makeChannel, makeKey, makeUser, uniq } from "../support/fixtures.ts";
 import { request } from "../support/http.ts";
 
 closeConnectionsAfter();
-
-async function makeAdmin() {
-  const admin = await makeUser("admin");
-  await db().user.update({ where: { id: admin.id }, data: { isAdmin: true } });
-  return admin;
-}
 
 describe("instance admin", () => {
   it("only the admin sees the admin page and its data", async () => {

@@ -87,6 +87,8 @@ export interface ReplayOptions {
   localAddress?: string;
   /** Form fields to overwrite, by their name in the form (React prefixes them, e.g. "1_title"). */
   fields?: Record<string, string>;
+  /** More request headers (e.g. a forged Host). */
+  headers?: Record<string, string>;
 }
 
 /** Re-sends a captured server action from outside the browser, with chosen cookie, Origin and fields. */
@@ -114,5 +116,6 @@ export async function replayServerAction(action: CapturedAction, opts: ReplayOpt
   if (action.headers["next-router-state-tree"]) headers["next-router-state-tree"] = action.headers["next-router-state-tree"];
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.origin !== null) headers.origin = opts.origin ?? new URL(action.url).origin;
+  Object.assign(headers, opts.headers);
   return request("POST", new URL(action.url).pathname + new URL(action.url).search, { headers, body, localAddress: opts.localAddress });
 }

@@ -31,3 +31,11 @@ export async function makeChannel(user: TestUser, title = "Test channel") {
 export async function makeKey(user: TestUser, channelId: string, label = "OBS") {
   return createStreamKey(user.id, channelId, label);
 }
+
+/** A user who is the instance admin (the first account of an instance is; tests share one). */
+export async function makeAdmin(name = "admin"): Promise<TestUser> {
+  const { db } = await import("../../lib/db.ts");
+  const admin = await makeUser(name);
+  await db().user.update({ where: { id: admin.id }, data: { isAdmin: true } });
+  return admin;
+}

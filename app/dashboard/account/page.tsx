@@ -1,7 +1,10 @@
 import Link from "next/link";
 import { db } from "../../../lib/db.ts";
+import { pendingEmailChange } from "../../../lib/accountTokens.ts";
+import { mailEnabled } from "../../../lib/mail.ts";
 import { listSessions } from "../../../lib/sessions.ts";
 import { ChangePasswordForm, DeleteAccountForm, EndOtherSessionsForm } from "../../_components/AccountForms.tsx";
+import { CancelEmailChangeForm, ChangeEmailForm } from "../../_components/RecoveryForms.tsx";
 import { currentSessionToken, requireUser } from "../../_lib/auth.ts";
 
 export const metadata = { title: "Account" };
@@ -9,15 +12,32 @@ export const dynamic = "force-dynamic";
 
 const when = (d: Date | null) => (d ? d.toUTCString().replace(" GMT", " UTC") : "—");
 
-export default async function AccountPage() {
+export default async function AccountPage({ searchParams }: { searchParams: Promise<{ "email-changed"?: string }> }) {
   const user = await requireUser("/dashboard/account");
-  const [sessions, channels] = await Promise.all([listSessions(user.id, await currentSessionToken()), db().channel.count({ where: { ownerId: user.id } })]);
+  const emailChanged = Boolean((await searchParams)["email-changed"]);
+  const [sessions, channels, pending] = await Promise.all([
+    listSessions(user.id, await currentSessionToken()),
+    db().channel.count({ where: { ownerId: user.id } }),
+    pendingEmailChange(user.id),
+  ]);
   const others = sessions.filter((s) => !s.current).length;
   return (
     <>
       <Link href="/dashboard" className="small">← Dashboard</Link>
       <h1>Account</h1>
-      <p className="muted">Signed in as {user.email}</p>
+      <p className="muted">Signed in as <span data-testid="account-email">{user.email}</span></p>
+      {emailChanged && <div className="alert alert-ok" role="status" style={{ marginBottom: "1rem" }}>Your email address was changed.</div>}
+
+      <section className="card">
+        <h2>Email</h2>
+        {pending && (
+          <div className="alert alert-warn small row" role="status" data-testid="email-pending" style={{ marginBottom: ".75rem", gap: ".75rem" }}>
+            <span>Waiting for {pending.newEmail} to confirm (the link works until {when(pending.expiresAt)}).</span>
+            <CancelEmailChangeForm />
+          </div>
+        )}
+        <ChangeEmailForm mailEnabled={mailEnabled()} />
+      </section>
 
       <section className="card">
         <h2>Password</h2>
