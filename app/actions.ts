@@ -60,7 +60,7 @@ function withCheckbox(form: FormData, fields: Record<string, string | undefined>
 export async function createChannelAction(_prev: FormState, form: FormData): Promise<FormState> {
   const refused = await refusal();
   if (refused) return refused;
-  const fields = withCheckbox(form, formFields(form, CHANNEL_FIELDS), "keepReplays");
+  const fields = withCheckbox(form, withCheckbox(form, formFields(form, CHANNEL_FIELDS), "keepReplays"), "webrtcEnabled");
   let id: string;
   try {
     const user = await actingUser();
@@ -75,7 +75,7 @@ export async function createChannelAction(_prev: FormState, form: FormData): Pro
 export async function updateChannelAction(_prev: FormState, form: FormData): Promise<FormState> {
   const refused = await refusal();
   if (refused) return refused;
-  const fields = withCheckbox(form, formFields(form, [...CHANNEL_FIELDS, "channelId"]), "keepReplays");
+  const fields = withCheckbox(form, withCheckbox(form, formFields(form, [...CHANNEL_FIELDS, "channelId"]), "keepReplays"), "webrtcEnabled");
   try {
     const user = await actingUser();
     await updateChannel(user.id, fields.channelId ?? "", fields as ChannelFormInput);

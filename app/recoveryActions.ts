@@ -39,14 +39,14 @@ export async function resetPasswordAction(_prev: FormState, form: FormData): Pro
 export async function changeEmailAction(_prev: FormState, form: FormData): Promise<FormState> {
   const refused = await refusal();
   if (refused) return refused;
-  const fields = formFields(form, ["newEmail", "password"]);
+  const fields = formFields(form, ["newEmail", "emailPassword"]);
   try {
     const user = await actingUser();
-    const result = await requestEmailChange(user.id, fields);
+    const result = await requestEmailChange(user.id, { newEmail: fields.newEmail, password: fields.emailPassword });
     revalidatePath("/dashboard/account");
     return { ok: true, values: "pending" in result ? { pending: result.pending } : { changed: result.changed } };
   } catch (err) {
-    return failure(err, kept(fields, ["password"]));
+    return failure(err, kept(fields, ["emailPassword"]));
   }
 }
 

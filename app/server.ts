@@ -6,6 +6,7 @@ import path from "node:path";
 import next from "next";
 import { config } from "../lib/config.ts";
 import { mailProblem } from "../lib/mail.ts";
+import { isSignalingUpgrade, proxySignaling } from "./wsProxy.ts";
 import { logger } from "../lib/log.ts";
 import { TRUSTED_HEADERS } from "../lib/origin.ts";
 import { serveMedia } from "./mediaHttp.ts";
@@ -32,6 +33,7 @@ async function main() {
   const app = next({ dev, dir: path.resolve(import.meta.dirname, ".."), hostname: config.webHost, port: config.webPort });
   const handle = app.getRequestHandler();
   await app.prepare();
+  const upgrade = dev ? app.getUpgradeHandler() : null;
   const server = http.createServer((req, res) => {
     if (serveMedia(req, res)) return;
     stampTrustedHeaders(req);
@@ -39,6 +41,12 @@ async function main() {
       log.error("request failed", { path: req.url?.split("?")[0], error: String(err) });
       if (!res.headersSent) res.writeHead(500).end("Internal error");
     });
+  });
+  server.on("upgrade", (req, socket, head) => {
+    // Next's own upgrades (hot reload) exist in development only.
+    if (!isSignalingUpgrade(req)) return upgrade ? void upgrade(req, socket, head) : socket.destroy();
+    stampTrustedHeaders(req);
+    proxySignaling(req, socket, head);
   });
   server.listen(config.webPort, config.webHost, () => {
     log.info("listening", { url: `http://${config.webHost}:${config.webPort}` });

@@ -48,7 +48,10 @@ try {
     executablePath: stack.env.CHROMIUM_PATH,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
   });
-  const page = await browser.newPage();
+  const context = await browser.newContext();
+  // The channel page plays WebRTC first now; this benchmark measures the HLS path.
+  await context.addInitScript(`try { localStorage.setItem("lh-latency", "standard"); } catch {}`);
+  const page = await context.newPage();
   await page.goto(`${stack.baseUrl}/c/bench`);
   await page.waitForSelector("video", { timeout: 30_000 });
   // A string, not a function: tsx would wrap nested functions in a helper the page lacks.

@@ -8,6 +8,9 @@
 // as early as the bytes allow, so a peer that is not a proxy is dropped after
 // its first packet rather than after the timeout.
 import net from "node:net";
+import { canonicalAddress } from "../lib/addresses.ts";
+
+export { canonicalAddress, isTrustedProxy, trustedProxyMatcher } from "../lib/addresses.ts";
 
 export interface ProxySource {
   address: string;
@@ -145,16 +148,6 @@ function formatIPv6(bytes: Buffer): string {
   return canonicalAddress(groups.join(":"));
 }
 
-/**
- * The form node gives socket.remoteAddress (compressed lower-case IPv6), with IPv4-mapped
- * IPv6 reduced to IPv4 as admission.ts's addressOf does: one client, one rate-limit key,
- * whichever way the proxy spelled it.
- */
-export function canonicalAddress(address: string): string {
-  const canonical = net.isIPv6(address) ? new net.SocketAddress({ address, family: "ipv6" }).address : address;
-  return canonical.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
-}
-
 export class ProxyHeaderError extends Error {}
 
 /**
@@ -207,40 +200,4 @@ export function readProxyHeader(socket: net.Socket, timeoutMs: number): Promise<
     socket.on("close", onEnd);
     socket.on("error", onError);
   });
-}
-
-/**
- * A matcher for INGEST_PROXY_TRUSTED entries: exact IPv4/IPv6 addresses and CIDR
- * ranges of either family. Throws on an entry it cannot read, so a typo fails at
- * start instead of trusting nobody (or everybody) silently.
- */
-export function trustedProxyMatcher(trusted: string[]): (address: string) => boolean {
-  const list = new net.BlockList();
-  for (const raw of trusted) {
-    const entry = raw.trim();
-    if (!entry) continue;
-    const [address, prefix, extra] = entry.split("/");
-    const family = net.isIP(address);
-    if (family === 0 || extra !== undefined) throw new Error(`trusted proxy "${entry}" is not an address or CIDR range`);
-    const type = family === 4 ? "ipv4" : "ipv6";
-    if (prefix === undefined) {
-      list.addAddress(address, type);
-      continue;
-    }
-    const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
-    if (!(bits >= 0 && bits <= (family === 4 ? 32 : 128))) throw new Error(`trusted proxy "${entry}" has a bad prefix length`);
-    list.addSubnet(address, bits, type);
-  }
-  return (address: string) => {
-    // BlockList matches IPv4 rules against IPv4-mapped IPv6 when asked as ipv6, and reduces ours back.
-    const plain = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
-    const family = net.isIP(plain);
-    if (family === 0) return false;
-    return list.check(plain, family === 4 ? "ipv4" : "ipv6");
-  };
-}
-
-/** One-off form of trustedProxyMatcher; build the matcher once where it is called per connection. */
-export function isTrustedProxy(address: string, trusted: string[]): boolean {
-  return trustedProxyMatcher(trusted)(address);
 }

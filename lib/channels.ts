@@ -16,7 +16,7 @@ const log = logger("channels");
 
 const keyListing = { id: true, label: true, hint: true, createdAt: true, lastUsedAt: true } as const;
 
-export type ChannelFormInput = Partial<Record<"slug" | "title" | "description" | "reconnectGraceMinutes" | "ladder" | "keepReplays", string>>;
+export type ChannelFormInput = Partial<Record<"slug" | "title" | "description" | "reconnectGraceMinutes" | "ladder" | "keepReplays" | "webrtcEnabled", string>>;
 
 function parseChannel(input: ChannelFormInput): ChannelInput {
   const parsed = channelSchema.safeParse({
@@ -35,6 +35,7 @@ function toRow(c: ChannelInput) {
     reconnectGraceSeconds: c.reconnectGraceMinutes * 60,
     ladder: c.ladder,
     keepReplays: c.keepReplays,
+    webrtcEnabled: c.webrtcEnabled,
   };
 }
 

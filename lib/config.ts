@@ -237,4 +237,65 @@ export const config = {
   get appserviceUrl() {
     return str("APPSERVICE_URL", `http://127.0.0.1:${int("APPSERVICE_PORT", 9009)}`);
   },
+  /** WebRTC playback (the edge role); channels can switch it off for themselves. */
+  get webrtcEnabled() {
+    return bool("WEBRTC_ENABLED", true);
+  },
+  /** Where the edge takes OvenPlayer's signaling WebSockets (the web app proxies /ws/<channel> to it). */
+  get edgeSignalingPort() {
+    return int("EDGE_SIGNALING_PORT", 3334);
+  },
+  get edgeSignalingBind() {
+    return str("EDGE_SIGNALING_BIND", "127.0.0.1");
+  },
+  /** How the web app reaches the edge's signaling port. */
+  get edgeInternalUrl() {
+    return str("EDGE_INTERNAL_URL", `http://127.0.0.1:${int("EDGE_SIGNALING_PORT", 3334)}`).replace(/\/+$/, "");
+  },
+  /** UDP port the edge receives the workers' RTP on (every live session, told apart by SSRC). */
+  get edgeRtpPort() {
+    return int("EDGE_RTP_PORT", 5004);
+  },
+  get edgeRtpBind() {
+    return str("EDGE_RTP_BIND", "127.0.0.1");
+  },
+  /** Host workers send RTP to (the edge's address as workers reach it). */
+  get edgeRtpHost() {
+    return str("EDGE_RTP_HOST", "127.0.0.1");
+  },
+  /** The one UDP port every viewer's WebRTC media uses (ICE, DTLS, SRTP); open it in the firewall. */
+  get webrtcUdpPort() {
+    return int("WEBRTC_UDP_PORT", 10000);
+  },
+  /** Local address of that port; empty: every interface. */
+  get webrtcBind() {
+    return str("WEBRTC_BIND", "");
+  },
+  /** Address advertised to viewers instead of the local one (behind 1:1 NAT, in Docker). */
+  get webrtcPublicIp() {
+    return str("WEBRTC_PUBLIC_IP", "");
+  },
+  /** JSON list of RTCIceServer (TURN) handed to players; empty: none (players then use direct UDP). */
+  get webrtcIceServers(): { urls: string | string[]; username?: string; credential?: string }[] {
+    const raw = str("WEBRTC_ICE_SERVERS", "");
+    if (!raw) return [];
+    const v = JSON.parse(raw) as unknown;
+    if (!Array.isArray(v)) throw new Error("WEBRTC_ICE_SERVERS must be a JSON list of {urls, username?, credential?}");
+    return v;
+  },
+  /** WebRTC viewers one edge serves; the rest get HLS. */
+  get webrtcMaxViewers() {
+    return int("WEBRTC_MAX_VIEWERS", 500);
+  },
+  /** Peers whose x-livehouse-client-ip header the edge believes (the web app proxying /ws/). */
+  get edgeTrustedProxies() {
+    return str("EDGE_TRUSTED_PROXIES", "127.0.0.1,::1")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  },
+  /** WebRTC connections one client address may hold at once. */
+  get webrtcMaxPeersPerAddress() {
+    return int("WEBRTC_MAX_PEERS_PER_ADDRESS", 32);
+  },
 };

@@ -1,5 +1,6 @@
 // What a viewer's page and a creator's dashboard are told about a channel's live state.
 import { createHash } from "node:crypto";
+import { config } from "./config.ts";
 import { db } from "./db.ts";
 import { NotFoundError } from "./errors.ts";
 import { liveKey } from "./hls/livePlaylists.ts";
@@ -21,6 +22,8 @@ export interface PublicLive {
   finishing?: boolean;
   /** Offline because the last stream could not be shown (first sentence of the reason). */
   problem?: string;
+  /** Low-latency playback: the signaling path on this site (/ws/<channel>), when the channel offers it. */
+  webrtc?: { path: string; iceServers?: { urls: string | string[]; username?: string; credential?: string }[] };
 }
 
 const VIEWER_TTL_MS = 20_000;
@@ -71,6 +74,7 @@ function firstSentence(text: string): string {
 
 export async function publicLiveStatus(channelId: string, viewerId: string | null = null, clientAddress?: string): Promise<PublicLive> {
   const session = await sessionOnAir(channelId);
+  const channel = session ? await db().channel.findUnique({ where: { id: channelId }, select: { slug: true, webrtcEnabled: true } }) : null;
   if (!session) {
     const channel = await db().channel.findUnique({ where: { id: channelId }, select: { streamProblem: true, streamProblemAt: true } });
     const recent = channel?.streamProblem && channel.streamProblemAt && Date.now() - channel.streamProblemAt.getTime() < PUBLIC_PROBLEM_MS;
@@ -86,7 +90,14 @@ export async function publicLiveStatus(channelId: string, viewerId: string | nul
     ...base,
     hlsUrl: `/hls/${liveKey(session.id)}/master.m3u8`,
     viewers: await countViewer(session.id, viewerId, clientAddress),
+    ...(config.webrtcEnabled && channel?.webrtcEnabled && !finishing ? { webrtc: webrtcOffer(channel.slug) } : {}),
   };
+}
+
+function webrtcOffer(slug: string): NonNullable<PublicLive["webrtc"]> {
+  const iceServers = config.webrtcIceServers;
+  // TURN only when configured: handing OvenPlayer any iceServers makes it relay-only.
+  return { path: `/ws/${slug}`, ...(iceServers.length ? { iceServers } : {}) };
 }
 
 export interface TranscodeStatus {

@@ -50,6 +50,9 @@ export const REDIS_KEY = {
   /** String (TTL): a chatter's slow-mode clock in one room. */
   chatSlowMode: (roomId: string, sender: string) => `chat-slow:${roomId}:${sender}`,
 
+  /** String (JSON RtpSourceInfo, TTL): which session and track an RTP SSRC carries (worker writes, edge reads). */
+  rtpSource: (ssrc: number) => `rtp-source:${ssrc}`,
+
   /** Key of a lock taken with withLock(name). */
   lock: (name: string) => `lock:${name}`,
 } as const;

@@ -67,6 +67,12 @@ const ladderField = z
     }
   });
 
+// A form sends "off" (hidden input) and then "on" when the box is ticked; callers that omit it get true.
+const checkbox = z
+  .union([z.boolean(), z.enum(["on", "off", "true", "false"])])
+  .optional()
+  .transform((v) => v === undefined || v === true || v === "on" || v === "true");
+
 export const channelSchema = z.object({
   slug: slugSchema,
   title: z
@@ -88,11 +94,9 @@ export const channelSchema = z.object({
     .max(LIMITS.graceMinutesMax, "Reconnect window must be 0–60 minutes.")
     .default(5),
   ladder: ladderField.default(null),
-  // A form sends "off" (hidden input) and then "on" when the box is ticked; callers that omit it keep replays.
-  keepReplays: z
-    .union([z.boolean(), z.enum(["on", "off", "true", "false"])])
-    .optional()
-    .transform((v) => v === undefined || v === true || v === "on" || v === "true"),
+  keepReplays: checkbox,
+  /** Offer low-latency WebRTC playback (HLS stays as the fallback). */
+  webrtcEnabled: checkbox,
 });
 
 export type ChannelInput = z.output<typeof channelSchema>;

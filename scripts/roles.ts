@@ -15,7 +15,8 @@ export const WEB: Role = { name: "web", entry: "app/server.ts" };
 export const INGEST: Role = { name: "ingest", entry: "ingest/main.ts" };
 export const WORKER: Role = { name: "worker", entry: "workers/main.ts" };
 export const APPSERVICE: Role = { name: "appservice", entry: "appservice/main.ts" };
-export const ROLES: Role[] = [WEB, INGEST, WORKER, APPSERVICE];
+export const EDGE: Role = { name: "edge", entry: "edge/main.ts" };
+export const ROLES: Role[] = [WEB, INGEST, WORKER, APPSERVICE, EDGE];
 
 export interface SupervisedRole {
   role: Role;

@@ -3,6 +3,7 @@
 // ports, and every role (web, ingest, two workers) started and supervised.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import dgram from "node:dgram";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +14,7 @@ import { buildWebIfNeeded } from "./build.ts";
 import { ensureSelfSignedCertificate } from "./selfSignedCert.ts";
 import { startLivehouseHomeserver } from "./homeserver.ts";
 import { startMailCatcher } from "./mailCatcher.ts";
-import { APPSERVICE, INGEST, WEB, WORKER, runOnce, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
+import { APPSERVICE, EDGE, INGEST, WEB, WORKER, runOnce, startRole, waitForHttp, waitForPort, type SupervisedRole } from "./roles.ts";
 import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
 import { ensureChromium, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
 
@@ -28,6 +29,30 @@ export function freePort(): Promise<number> {
     });
     srv.on("error", reject);
   });
+}
+
+/** A free UDP port (and the `count - 1` after it: RTP takes port+1 for RTCP). */
+export async function freeUdpPort(count = 1): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 40000);
+    const sockets: dgram.Socket[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const s = dgram.createSocket("udp4");
+        sockets.push(s);
+        await new Promise<void>((resolve, reject) => {
+          s.once("error", reject);
+          s.bind(base + i, "127.0.0.1", () => resolve());
+        });
+      }
+      return base;
+    } catch {
+      // taken: try another
+    } finally {
+      for (const s of sockets) s.close();
+    }
+  }
+  throw new Error("no free UDP port found");
 }
 
 export interface Stack {
@@ -58,6 +83,7 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
   const [port, rtmpPort, ingestInternalPort, rtmpsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const tls = ensureSelfSignedCertificate(`${mediaDir}-tls`);
   const [hsClientPort, hsFederationPort, appservicePort] = [await freePort(), await freePort(), await freePort()];
+  const [edgeSignalingPort, edgeRtpPort, webrtcUdpPort] = [await freePort(), await freeUdpPort(2), await freeUdpPort()];
   const baseUrl = `http://127.0.0.1:${port}`;
   // Password resets and email changes go out through real SMTP to a catcher of this run.
   const mail = await startMailCatcher({ dir: `${mediaDir}-mail`, port: await freePort(), user: "livehouse", password: randomBytes(9).toString("base64url") });
@@ -98,6 +124,11 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
     APPSERVICE_BIND: "127.0.0.1",
     APPSERVICE_PORT: String(appservicePort),
     APPSERVICE_URL: `http://127.0.0.1:${appservicePort}`,
+    EDGE_SIGNALING_PORT: String(edgeSignalingPort),
+    EDGE_INTERNAL_URL: `http://127.0.0.1:${edgeSignalingPort}`,
+    EDGE_RTP_PORT: String(edgeRtpPort),
+    WEBRTC_UDP_PORT: String(webrtcUdpPort),
+    WEBRTC_BIND: "127.0.0.1",
   };
   // The registration is generated from this process's configuration.
   for (const k of ["MATRIX_HOMESERVER_URL", "MATRIX_SERVER_NAME", "MATRIX_REGISTRATION_FILE", "APPSERVICE_PORT", "APPSERVICE_URL"]) process.env[k] = env[k];
@@ -121,12 +152,14 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
     startRole(WEB, { env, logFile: log("web"), restart: true }),
     startRole(INGEST, { env, logFile: log("ingest"), restart: true }),
     startRole(APPSERVICE, { env, logFile: log("appservice"), restart: true }),
+    startRole(EDGE, { env, logFile: log("edge"), restart: true }),
   ];
   // Two workers by default, so a test can kill one and watch the other take over.
   for (let i = 1; i <= (opts.workers ?? 2); i++) roles.push(startRole(WORKER, { env, label: `worker${i}`, logFile: log(`worker${i}`), restart: true }));
   await waitForHttp(`${baseUrl}/api/health`);
   await waitForPort("127.0.0.1", rtmpPort);
   await waitForHttp(`${env.APPSERVICE_URL}/_livehouse/v1/health`);
+  await waitForPort("127.0.0.1", edgeSignalingPort);
 
   return {
     env,

@@ -12,7 +12,10 @@ export interface ChannelValues {
   reconnectGraceMinutes: string;
   ladder: string;
   keepReplays: boolean;
+  webrtcEnabled: boolean;
 }
+
+const ticked = (v: unknown) => v === undefined || v === true || v === "on";
 
 export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValues; defaultLadder: { ladder: string; how: string } }) {
   const editing = Boolean(channel?.id);
@@ -48,6 +51,14 @@ export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValue
           Keep a replay of every stream
         </label>
         <span className="hint">Each ended stream becomes one replay (and a downloadable MP4). Off: stream media is deleted when the stream ends.</span>
+      </div>
+      <div className="field">
+        <input type="hidden" name="webrtcEnabled" value="off" />
+        <label className="row" style={{ fontWeight: 400 }}>
+          <input type="checkbox" name="webrtcEnabled" value="on" defaultChecked={ticked(v.webrtcEnabled)} />
+          Low-latency playback (WebRTC)
+        </label>
+        <span className="hint">Viewers see you under a second behind live; those whose network blocks it get the standard stream (a few seconds behind). Off: everyone gets the standard stream.</span>
       </div>
       <div className="row">
         <button className="btn btn-primary" type="submit" disabled={pending}>

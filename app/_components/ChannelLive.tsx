@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
-import { LivePlayer } from "./LivePlayer.tsx";
+import { LivePlayer, type WebrtcSource } from "./LivePlayer.tsx";
 
 interface Live {
   status: "offline" | "starting" | "live" | "reconnecting";
@@ -9,6 +9,7 @@ interface Live {
   startedAt?: string;
   finishing?: boolean;
   problem?: string;
+  webrtc?: WebrtcSource;
 }
 
 function viewerId(): string {
@@ -20,6 +21,9 @@ function viewerId(): string {
   }
   return sessionStorage.getItem(k)!;
 }
+
+let pageViewer: string | undefined;
+const viewerIdOnce = () => (pageViewer ??= typeof window === "undefined" ? undefined : viewerId());
 
 /** The channel page's stage: switches between offline slate and player on its own. */
 export function ChannelLive({ slug, title, initial }: { slug: string; title: string; initial: Live }) {
@@ -34,7 +38,7 @@ export function ChannelLive({ slug, title, initial }: { slug: string; title: str
         if (res.ok) {
           const next = (await res.json()) as Live;
           setLive((prev) =>
-            prev.status === next.status && prev.hlsUrl === next.hlsUrl && prev.viewers === next.viewers && prev.problem === next.problem && prev.finishing === next.finishing ? prev : next,
+            prev.status === next.status && prev.hlsUrl === next.hlsUrl && prev.viewers === next.viewers && prev.problem === next.problem && prev.finishing === next.finishing && prev.webrtc?.path === next.webrtc?.path ? prev : next,
           );
         }
       } catch {}
@@ -63,7 +67,7 @@ export function ChannelLive({ slug, title, initial }: { slug: string; title: str
               The streamer's connection dropped. Waiting for them to come back…
             </div>
           )}
-          <LivePlayer key={live.hlsUrl} src={live.hlsUrl!} />
+          <LivePlayer key={live.hlsUrl} src={live.hlsUrl!} webrtc={live.webrtc} viewerId={viewerIdOnce()} />
         </div>
       ) : (
         <div className="player-offline" data-testid="offline-slate">

@@ -69,7 +69,8 @@ export function ChangeEmailForm({ mailEnabled }: { mailEnabled: boolean }) {
       )}
       <Field name="newEmail" label="New email" type="email" autoComplete="email" defaultValue={state.ok ? "" : state.values?.newEmail} error={e.newEmail}
         hint={mailEnabled ? "We send a confirmation link to the new address and tell the old one." : "This instance sends no email, so your password confirms the change."} />
-      <Field name="password" label="Password" type="password" autoComplete="current-password" error={e.password} />
+      {/* Not "password": the delete form on the same page has that field, and ids must be unique. */}
+      <Field name="emailPassword" label="Password" type="password" autoComplete="current-password" error={e.password} />
       <div className="row">
         <button className="btn btn-primary" type="submit" disabled={pending}>{pending ? "Saving…" : "Change email"}</button>
       </div>

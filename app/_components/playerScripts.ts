@@ -22,6 +22,8 @@ export interface OvenPlayerInstance {
   on(event: string, cb: (data: any) => void): void;
   getState(): string;
   getQualityLevels(): { label: string; height: number }[];
+  getSources(): { type: string; label: string; index: number }[];
+  getCurrentSource(): number;
   remove(): void;
 }
 

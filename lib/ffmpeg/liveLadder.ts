@@ -5,6 +5,7 @@
 // that the worker turns into HLS playlists. Pure: it returns a spec; workers/ runs it.
 import { avcCodecString, highProfileLevel } from "./h264.ts";
 import type { FfmpegOutput, FfmpegSpec } from "./spec.ts";
+import { opusRtpOutput, teeWithRtpVideo, webrtcRendition, type WebrtcTarget } from "./webrtcRtp.ts";
 import type { Ladder } from "../ladder.ts";
 import { outputFps, rungSize, rungsForSource } from "../ladder.ts";
 
@@ -63,8 +64,10 @@ export interface LiveLadderOptions {
   filterThreads?: number;
   /** A stalled input ends the process after this long instead of hanging the job; default 40. */
   readTimeoutSeconds?: number;
-  /** Extra outputs (e.g. WebRTC RTP) that read the same input. */
+  /** Extra outputs that read the same input. */
   extraOutputs?: FfmpegOutput[];
+  /** Also send one rung and Opus audio to the WebRTC edge as RTP (see webrtcRtp.ts). */
+  webrtc?: WebrtcTarget;
 }
 
 export const AAC = "mp4a.40.2";
@@ -226,8 +229,9 @@ function x264Options(r: Rendition, opts: LiveLadderOptions): string[] {
   ];
 }
 
-export function buildLiveLadder(opts: LiveLadderOptions): { spec: FfmpegSpec; renditions: Rendition[] } {
+export function buildLiveLadder(opts: LiveLadderOptions): { spec: FfmpegSpec; renditions: Rendition[]; webrtc: Rendition | null } {
   const renditions = planRenditions(opts.source, opts.ladder);
+  const webrtc = opts.webrtc ? webrtcRendition(renditions) : null;
   if (renditions.length === 0) throw new Error("The ladder has neither rungs nor \"source\".");
   const encoded = renditions.filter((r) => !r.passthrough);
   const { graph, labels } = encoded.length ? cascadeFilter(encoded) : { graph: null, labels: [] };
@@ -235,11 +239,14 @@ export function buildLiveLadder(opts: LiveLadderOptions): { spec: FfmpegSpec; re
   const outputs: FfmpegOutput[] = renditions.map((r) => {
     const seg = segmentOutput(opts.outputDir(r), opts.segmentPrefix, opts.segmentSeconds);
     const video = r.passthrough ? ["-map", "0:v:0", "-c:v", "copy"] : ["-map", labels[encoded.indexOf(r)], ...x264Options(r, opts)];
+    if (r === webrtc && opts.webrtc) return teeWithRtpVideo([...video, ...audio], seg, opts.webrtc);
     return { target: seg.target, options: [...video, ...audio, ...seg.options] };
   });
+  if (webrtc && opts.webrtc && opts.source.audioCodec) outputs.push(opusRtpOutput(opts.webrtc));
   outputs.push(...(opts.extraOutputs ?? []));
   return {
     renditions,
+    webrtc,
     spec: {
       // -stats_period: the runner reads progress (speed, frame) from the stats lines.
       globalOptions: ["-hide_banner", "-stats_period", "1", "-filter_complex_threads", String(opts.filterThreads ?? 2)],

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { crossOriginRefusal, isHttps } from "../../lib/origin.ts";
 import { redact } from "../../lib/log.ts";
 
@@ -8,6 +8,11 @@ function h(init: Record<string, string>) {
 }
 
 describe("cross-origin refusal", () => {
+  // These cases are about an instance without PUBLIC_URL (origin from the request); the test stack sets one.
+  const saved = process.env.PUBLIC_URL;
+  before(() => void delete process.env.PUBLIC_URL);
+  after(() => void (saved === undefined ? delete process.env.PUBLIC_URL : (process.env.PUBLIC_URL = saved)));
+
   it("lets a same-origin request through", () => {
     assert.equal(crossOriginRefusal(h({ origin: "http://live.example:3000", "sec-fetch-site": "same-origin" })), null);
   });
@@ -27,6 +32,16 @@ describe("cross-origin refusal", () => {
   it("marks cookies Secure only over HTTPS", () => {
     assert.equal(isHttps(h({})), false);
     assert.equal(isHttps(h({ "x-livehouse-proto": "https" })), true);
+  });
+  it("with PUBLIC_URL, only its origin counts, whatever Host a request names", () => {
+    process.env.PUBLIC_URL = "https://live.example";
+    try {
+      assert.equal(crossOriginRefusal(h({ origin: "https://live.example", host: "evil.example", "x-livehouse-host": "evil.example" })), null);
+      assert.ok(crossOriginRefusal(h({ origin: "http://evil.example", host: "evil.example", "x-livehouse-host": "evil.example" })));
+      assert.equal(isHttps(h({})), true);
+    } finally {
+      delete process.env.PUBLIC_URL;
+    }
   });
 });
 

@@ -24,6 +24,7 @@ import type { Transcoder } from "../transcoder.ts";
 import { CpuSampler } from "./cpuSampler.ts";
 import { killLeftoverFfmpeg, recordTranscodeProcess } from "./leftovers.ts";
 import { ProgressMonitor } from "./progressMonitor.ts";
+import { webrtcTargetFor } from "./webrtcTarget.ts";
 import type { SegmentLister } from "./segmentLister.ts";
 
 const log = logger("worker");
@@ -97,6 +98,7 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
     outputDir: (r) => dirs.get(r.name)!,
     segmentPrefix: prefix,
     x264Preset: step.preset,
+    webrtc: (await webrtcTargetFor(session)) ?? undefined,
   });
   lister.startRun(epoch, built.renditions, aliasRenditions(ctx.masterRenditions, built.renditions), (r) => dirs.get(r.name)!, `${prefix}segments.csv`);
 
@@ -115,6 +117,7 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
     source: `${ctx.source.width}x${ctx.source.height}@${ctx.source.fps}`,
     preset: step.preset,
     renditions: built.renditions.map((r) => r.name).join(","),
+    webrtc: built.webrtc?.name ?? null,
   });
 
   const pen = new Pen(playlists, { kind: "transcode", partIndex: part.index, partId: part.id, epoch });

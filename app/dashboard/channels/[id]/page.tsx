@@ -36,6 +36,7 @@ export default async function ChannelSettingsPage({ params }: { params: Promise<
             reconnectGraceMinutes: String(Math.round(channel.reconnectGraceSeconds / 60)),
             ladder: channel.ladder ?? "",
             keepReplays: channel.keepReplays,
+            webrtcEnabled: channel.webrtcEnabled,
           }}
         />
       </div>

@@ -1,0 +1,114 @@
+// A headless WebRTC viewer for tests and benchmarks: OvenPlayer's half of the edge's
+// signaling, done with node-datachannel (real ICE, DTLS and SRTP), counting the RTP that
+// arrives: packets, keyframes, losses, SSRCs and timestamp steps.
+import nodeDataChannel from "node-datachannel";
+import type { PeerConnection, Track } from "node-datachannel";
+import WebSocket from "ws";
+import { h264StartsKeyframe, isRtcp, parseRtpHeader, seqDelta, tsDelta } from "../../edge/rtp.ts";
+
+interface StreamCount {
+  packets: number;
+  bytes: number;
+  ssrcs: Set<number>;
+  lost: number; // sum of forward seq gaps
+  reordered: number;
+  tsBackwards: number;
+  lastSeq: number | null;
+  lastTs: number | null;
+  rtcp: number;
+  maxTsJump: number; // largest forward timestamp step, in clock ticks
+}
+
+export interface ReceiverStats {
+  state: string;
+  video: StreamCount;
+  audio: StreamCount;
+  keyframes: number;
+  errors: string[];
+}
+
+const newCount = (): StreamCount => ({ packets: 0, bytes: 0, ssrcs: new Set(), lost: 0, reordered: 0, tsBackwards: 0, lastSeq: null, lastTs: null, rtcp: 0, maxTsJump: 0 });
+
+function count(c: StreamCount, msg: Buffer): boolean {
+  if (isRtcp(msg)) {
+    c.rtcp++;
+    return false;
+  }
+  const h = parseRtpHeader(msg);
+  if (!h) return false;
+  c.packets++;
+  c.bytes += msg.length;
+  c.ssrcs.add(h.ssrc);
+  if (c.lastSeq !== null) {
+    const d = seqDelta(c.lastSeq, h.sequenceNumber);
+    if (d > 1) c.lost += d - 1;
+    if (d <= 0) c.reordered++;
+    if (d > 0) {
+      const dt = tsDelta(c.lastTs!, h.timestamp);
+      if (dt < 0) c.tsBackwards++;
+      if (dt > c.maxTsJump) c.maxTsJump = dt;
+      c.lastSeq = h.sequenceNumber;
+      c.lastTs = h.timestamp;
+    }
+  } else {
+    c.lastSeq = h.sequenceNumber;
+    c.lastTs = h.timestamp;
+  }
+  return true;
+}
+
+export function startReceiver(url: string, name: string): { stats: ReceiverStats; close: () => void } {
+  const stats: ReceiverStats = { state: "new", video: newCount(), audio: newCount(), keyframes: 0, errors: [] };
+  const ws = new WebSocket(url);
+  let pc: PeerConnection | null = null;
+  const tracks: Track[] = [];
+  let lastKeyframeTs = -1;
+  ws.on("open", () => ws.send(JSON.stringify({ command: "request_offer" })));
+  ws.on("message", (data) => {
+    const m = JSON.parse(data.toString());
+    if (m.error) {
+      stats.errors.push(`${m.code}: ${m.error}`);
+      return;
+    }
+    if (m.command === "ping") return ws.send(JSON.stringify({ command: "pong" }));
+    if (m.command !== "offer") return;
+    pc = new nodeDataChannel.PeerConnection(name, { iceServers: [] });
+    const mids = [...m.sdp.sdp.matchAll(/^a=mid:(\S+)/gm)].map((x: RegExpMatchArray) => x[1]);
+    pc.onStateChange((s) => (stats.state = s));
+    pc.onTrack((track) => {
+      tracks.push(track);
+      const kind = track.type() === "video" ? "video" : "audio";
+      track.onMessage((msg) => {
+        const c = kind === "video" ? stats.video : stats.audio;
+        // One keyframe = one access unit: its SPS, PPS and IDR slices share a timestamp.
+        if (count(c, msg) && kind === "video" && h264StartsKeyframe(msg)) {
+          const ts = msg.readUInt32BE(4);
+          if (ts !== lastKeyframeTs) stats.keyframes++;
+          lastKeyframeTs = ts;
+        }
+      });
+    });
+    pc.onLocalDescription((sdp, type) => {
+      ws.send(JSON.stringify({ id: m.id, peer_id: m.peer_id, command: "answer", sdp: { type: type.toLowerCase(), sdp } }));
+    });
+    pc.onLocalCandidate((candidate, mid) => {
+      ws.send(JSON.stringify({ id: m.id, peer_id: m.peer_id, command: "candidate", candidates: [{ candidate, sdpMid: mid, sdpMLineIndex: Math.max(0, mids.indexOf(mid)) }] }));
+    });
+    pc.setRemoteDescription(m.sdp.sdp, "offer");
+    for (const c of m.candidates ?? []) pc.addRemoteCandidate(c.candidate, c.sdpMid ?? mids[c.sdpMLineIndex ?? 0]);
+  });
+  ws.on("error", (e) => stats.errors.push(`ws: ${e.message}`));
+  return {
+    stats,
+    close: () => {
+      for (const t of tracks) t.close();
+      pc?.close();
+      ws.close();
+    },
+  };
+}
+
+export function summarize(s: ReceiverStats) {
+  const c = (x: StreamCount) => ({ packets: x.packets, ssrcs: x.ssrcs.size, lost: x.lost, reordered: x.reordered, tsBackwards: x.tsBackwards, rtcp: x.rtcp, maxTsJump: x.maxTsJump });
+  return { state: s.state, keyframes: s.keyframes, video: c(s.video), audio: c(s.audio), errors: s.errors };
+}
