@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { benchStack } from "./stack.ts";
+import { RECORD_PEERS } from "../test/support/webrtcPage.ts";
 
 const SEGMENT = 1;
 const SLUG = "bench-webrtc";
@@ -53,18 +54,8 @@ const SAMPLER = `(() => {
   v.requestVideoFrameCallback(onFrame);
 })()`;
 
-// Diagnostics: keep the page's RTCPeerConnections reachable, to read Chromium's receive stats.
-const KEEP_PCS = `(() => {
-  const P = window.RTCPeerConnection;
-  if (!P) return;
-  window.__pcs = [];
-  window.RTCPeerConnection = class extends P {
-    constructor(...a) {
-      super(...a);
-      window.__pcs.push(this);
-    }
-  };
-})()`;
+// Diagnostics: RECORD_PEERS keeps the page's RTCPeerConnections reachable, to read Chromium's receive stats.
+const KEEP_PCS = RECORD_PEERS;
 // Per kind: cumulative jitter-buffer seconds and samples, its current target, and losses.
 const INBOUND = `(async () => {
   const out = {};
@@ -85,6 +76,8 @@ const jbMs = (a: Inbound, b: Inbound, kind: string) => {
 };
 const diagnostics: string[] = [];
 
+const PUBLISHER_TUNE = process.env.BENCH_PUBLISHER_TUNE ?? "";
+console.log(`# publisher: x264 veryfast, ${PUBLISHER_TUNE ? `tune ${PUBLISHER_TUNE}` : "default tuning (as OBS)"}`);
 let publisher: ReturnType<typeof spawn> | undefined;
 let browser: Browser | undefined;
 try {
@@ -94,10 +87,27 @@ try {
     "-loglevel", "error", "-re", "-f", "lavfi", "-i", "color=c=black:s=1280x720:r=30",
     "-re", "-f", "lavfi", "-i", "color=c=white:s=1280x720:r=30", "-re", "-f", "lavfi", "-i", "sine=frequency=440",
     "-filter_complex", `[0:v][1:v]overlay=enable='${enable}'[v]`, "-map", "[v]", "-map", "2:a",
-    // What OBS sends with a 1 s keyframe interval (x264 veryfast, default tuning).
-    "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-b:v", "2500k", "-c:a", "aac", "-t", String(END),
+    // What OBS sends with a 1 s keyframe interval (x264 veryfast, default tuning: B-frames and
+    // lookahead hold ~0.4 s in the publisher). BENCH_PUBLISHER_TUNE=zerolatency is OBS's "Tune:
+    // zerolatency", which leaves what Livehouse itself adds.
+    "-c:v", "libx264", "-preset", "veryfast", ...(PUBLISHER_TUNE ? ["-tune", PUBLISHER_TUNE] : []), "-g", "30", "-b:v", "2500k", "-c:a", "aac", "-t", String(END),
     "-f", "flv", channel.rtmpUrl,
   ], { stdio: "ignore" });
+
+  // When the publisher's first frame (stream time 0) reached ingest: flip t reached it at
+  // ingestT0 + t, so "ingest → glass" leaves out the publisher's encoder and start-up.
+  let ingestT0 = 0;
+  async function firstMediaAtIngest(sessionId: string): Promise<number> {
+    const { db } = await import("../lib/db.ts");
+    const { readIngestStats } = await import("../lib/ingestStats.ts");
+    const part = await db().livePart.findFirstOrThrow({ where: { sessionId }, orderBy: { index: "asc" } });
+    for (let i = 0; i < 50; i++) {
+      const stats = await readIngestStats(part.id);
+      if (stats) return stats.connectedAt;
+      await sleep(100);
+    }
+    throw new Error("ingest published no heartbeat for the part");
+  }
 
   // Live, with the WebRTC source offered to the page.
   for (;;) {
@@ -105,6 +115,7 @@ try {
     const status = await (await fetch(`${stack.baseUrl}/api/live/${SLUG}`)).json();
     if (status.hlsUrl) {
       if (!status.webrtc) throw new Error(`the live status offers no WebRTC source: ${JSON.stringify(status)}`);
+      ingestT0 = await firstMediaAtIngest(status.sessionId);
       break;
     }
     await sleep(100);
@@ -166,8 +177,9 @@ try {
 
   const report = (source: string, flips: number[], seen: number[]) => {
     const delays = seen.map((at, i) => (at - (spawnedAt + flips[i] * 1000)) / 1000);
-    delays.forEach((d, i) => console.log(`${source} flip ${i + 1} at stream ${flips[i]} s shown after ${d.toFixed(2)} s`));
-    return delays;
+    const fromIngest = seen.map((at, i) => (at - (ingestT0 + flips[i] * 1000)) / 1000);
+    delays.forEach((d, i) => console.log(`${source} flip ${i + 1} at stream ${flips[i]} s shown after ${d.toFixed(2)} s (${fromIngest[i].toFixed(2)} s after it reached ingest)`));
+    return { delays, fromIngest };
   };
 
   const webrtcSeen = await measure("webrtc", FLIPS_WEBRTC);
@@ -177,8 +189,10 @@ try {
 
   console.log(`# segments ${SEGMENT} s; publisher clock taken at spawn (includes ffmpeg start-up, so slightly pessimistic); ${COUNT} flips per source, every ${EVERY} s`);
   for (const d of diagnostics) console.log(d);
-  const webrtc = report("webrtc", FLIPS_WEBRTC, webrtcSeen);
-  const hls = report("hls", FLIPS_HLS, hlsSeen);
+  const { delays: webrtc, fromIngest: webrtcFromIngest } = report("webrtc", FLIPS_WEBRTC, webrtcSeen);
+  const { delays: hls, fromIngest: hlsFromIngest } = report("hls", FLIPS_HLS, hlsSeen);
+  console.log(`publisher start-up and encoder before ingest: ${((ingestT0 - spawnedAt) / 1000).toFixed(2)} s`);
+  console.log(`ingest → glass p50 seconds (what Livehouse adds): webrtc ${median(webrtcFromIngest).toFixed(2)}, hls ${median(hlsFromIngest).toFixed(2)}`);
   console.log(`hls glass-to-glass p50 seconds: ${median(hls).toFixed(2)}; p95: ${p95(hls).toFixed(2)}`);
   console.log(`webrtc glass-to-glass p95 seconds: ${p95(webrtc).toFixed(2)}`);
   console.log(`hls/webrtc p50 ratio: ${(median(hls) / median(webrtc)).toFixed(1)}x (target: webrtc p50 ≤ 0.40 s)`);

@@ -114,6 +114,7 @@ export class SignalingServer {
   private readonly wss: WebSocketServer;
   private nextPeerId = 1;
   private readonly peers = new Set<EdgePeer>();
+  private readonly socketsPerAddress = new Map<string, number>();
   private readonly log: (msg: string) => void;
   readonly maxMessageBytes: number;
 
@@ -178,6 +179,19 @@ export class SignalingServer {
     let peer: EdgePeer | null = null;
     const remote = this.opts.clientAddress?.(req) ?? req.socket.remoteAddress ?? "unknown";
     const info: ConnectionInfo = { url: req.url ?? "/", clientAddress: remote };
+    // Sockets without a peer cost little, but not nothing: twice the peer limit per address.
+    const open = (this.socketsPerAddress.get(remote) ?? 0) + 1;
+    this.socketsPerAddress.set(remote, open);
+    ws.once("close", () => {
+      const n = (this.socketsPerAddress.get(remote) ?? 1) - 1;
+      if (n <= 0) this.socketsPerAddress.delete(remote);
+      else this.socketsPerAddress.set(remote, n);
+    });
+    if (open > 2 * (this.opts.maxPeersPerAddress ?? 32)) {
+      ws.send(JSON.stringify({ error: "too many connections from your address", code: ErrorCode.Unavailable }));
+      ws.close(1008, "too many connections");
+      return;
+    }
     const send = (msg: object) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
     };

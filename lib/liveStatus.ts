@@ -63,7 +63,7 @@ async function sessionOnAir(channelId: string) {
       OR: [{ status: { not: "ended" } }, { playlistsClosedAt: null, endedAt: { gt: new Date(Date.now() - FINISHING_MAX_MS) } }],
     },
     orderBy: { startedAt: "desc" },
-    include: { parts: { orderBy: { index: "desc" }, take: 1 } },
+    include: { parts: { orderBy: { index: "desc" }, take: 1 }, channel: { select: { slug: true, webrtcEnabled: true } } },
   });
 }
 
@@ -74,7 +74,6 @@ function firstSentence(text: string): string {
 
 export async function publicLiveStatus(channelId: string, viewerId: string | null = null, clientAddress?: string): Promise<PublicLive> {
   const session = await sessionOnAir(channelId);
-  const channel = session ? await db().channel.findUnique({ where: { id: channelId }, select: { slug: true, webrtcEnabled: true } }) : null;
   if (!session) {
     const channel = await db().channel.findUnique({ where: { id: channelId }, select: { streamProblem: true, streamProblemAt: true } });
     const recent = channel?.streamProblem && channel.streamProblemAt && Date.now() - channel.streamProblemAt.getTime() < PUBLIC_PROBLEM_MS;
@@ -90,7 +89,7 @@ export async function publicLiveStatus(channelId: string, viewerId: string | nul
     ...base,
     hlsUrl: `/hls/${liveKey(session.id)}/master.m3u8`,
     viewers: await countViewer(session.id, viewerId, clientAddress),
-    ...(config.webrtcEnabled && channel?.webrtcEnabled && !finishing ? { webrtc: webrtcOffer(channel.slug) } : {}),
+    ...(config.webrtcEnabled && session.channel.webrtcEnabled && !finishing ? { webrtc: webrtcOffer(session.channel.slug) } : {}),
   };
 }
 

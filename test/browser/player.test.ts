@@ -35,6 +35,8 @@ describe("watching live in Chromium", () => {
   it("the channel page goes live by itself, OvenPlayer plays a real picture with a quality menu, and goes offline again", async () => {
     const ch = await liveChannel();
     const { page, context } = await newPage();
+    // The standard (HLS, adaptive) player: the viewer's switch, remembered by the browser.
+    await context.addInitScript(`localStorage.setItem("lh-latency", "standard")`);
     await page.goto(`/c/${ch.slug}`);
     await page.getByTestId("offline-slate").waitFor();
     assert.equal(await page.getByTestId("live-status").innerText(), "OFFLINE");
@@ -44,6 +46,8 @@ describe("watching live in Chromium", () => {
       // No reload: the page notices on its own.
       await page.getByTestId("live-player").waitFor({ timeout: 30_000 });
       assert.equal(await page.getByTestId("live-status").innerText(), "LIVE");
+      await page.locator('[data-testid=live-player][data-source="hls"]').waitFor({ timeout: 15_000 });
+      assert.equal(await page.getByRole("button", { name: "Switch to low latency" }).count(), 1);
       const first = await waitFor("video frames", () => page.evaluate(pictureStats), 20_000);
       await page.waitForTimeout(3000);
       const later = (await page.evaluate(pictureStats))!;

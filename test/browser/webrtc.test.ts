@@ -79,6 +79,13 @@ describe("WebRTC playback", () => {
     assert.ok(later.audioTracks >= 1, "no audio track");
     assert.ok(later.spread > 20, `the picture is flat (luma spread ${later.spread.toFixed(1)}, mean ${later.mean.toFixed(1)}): black or frozen?`);
     await screenshot(page, "webrtc-channel-page");
+    // The viewer's switch: standard (HLS), then back; the browser remembers the choice.
+    await page.getByRole("button", { name: "Switch to standard" }).click();
+    await page.locator('[data-testid=live-player][data-source="hls"]').waitFor({ timeout: 30_000 });
+    await page.reload();
+    await page.locator('[data-testid=live-player][data-source="hls"]').waitFor({ timeout: 30_000 });
+    await page.getByRole("button", { name: "Switch to low latency" }).click();
+    await page.locator('[data-testid=live-player][data-source="webrtc"]').waitFor({ timeout: 30_000 });
     await context.close();
   });
 
