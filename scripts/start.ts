@@ -77,6 +77,8 @@ try {
       `  Chat room:   ${roomAlias(demo.slug)}  on ${config.matrixHomeserverUrl} (any Matrix client)`,
     );
   }
+  if (config.webrtcEnabled) lines.push(`  Low latency: WebRTC on UDP ${config.webrtcUdpPort}${config.webrtcPublicIp ? `, advertised as ${config.webrtcPublicIp}` : ""} (HLS for viewers it cannot reach)`);
+  lines.push(`  Password resets: ${config.smtpUrl ? "by email (SMTP_URL)" : `no SMTP_URL, so the admin makes reset links at ${base}/admin`}`);
   lines.push("Press Ctrl+C to stop.", "");
   process.stdout.write(lines.join("\n") + "\n");
 } catch (err) {
