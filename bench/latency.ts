@@ -3,6 +3,7 @@
 // own clock; Chromium watches the player's frames and notes when each flip shows.
 import { spawn } from "node:child_process";
 import { chromium } from "playwright-core";
+import { FLIP_SAMPLER } from "./flashFrames.ts";
 import { benchStack } from "./stack.ts";
 
 const SEGMENT = 1;
@@ -54,27 +55,7 @@ try {
   const page = await context.newPage();
   await page.goto(`${stack.baseUrl}/c/bench`);
   await page.waitForSelector("video", { timeout: 30_000 });
-  // A string, not a function: tsx would wrap nested functions in a helper the page lacks.
-  await page.evaluate(`(() => {
-    window.__flips = [];
-    const v = document.querySelector("video");
-    const c = document.createElement("canvas");
-    c.width = 16;
-    c.height = 9;
-    const ctx = c.getContext("2d", { willReadFrequently: true });
-    let bright = null;
-    function onFrame() {
-      ctx.drawImage(v, 0, 0, 16, 9);
-      const d = ctx.getImageData(0, 0, 16, 9).data;
-      let sum = 0;
-      for (let i = 0; i < d.length; i += 4) sum += d[i];
-      const now = sum / (d.length / 4) > 128;
-      if (bright !== null && now !== bright) window.__flips.push(performance.timeOrigin + performance.now());
-      bright = now;
-      v.requestVideoFrameCallback(onFrame);
-    }
-    v.requestVideoFrameCallback(onFrame);
-  })()`);
+  await page.evaluate(FLIP_SAMPLER);
   const deadline = spawnedAt + (FLIPS[2] + 10) * 1000;
   let seen: number[] = [];
   while (Date.now() < deadline && seen.length < FLIPS.length) {

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { benchStack } from "./stack.ts";
 import { RECORD_PEERS } from "../test/support/webrtcPage.ts";
+import { FLIP_SAMPLER as SAMPLER } from "./flashFrames.ts";
 
 const SEGMENT = 1;
 const SLUG = "bench-webrtc";
@@ -28,31 +29,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // White from each phase's first flip, toggling every EVERY s, black again after its last flip.
 const phase = (f: number[]) => `between(t,${f[0]},${f[COUNT - 1] + EVERY - 0.001})*lt(mod(t-${f[0]},${2 * EVERY}),${EVERY})`;
 const enable = `${phase(FLIPS_WEBRTC)}+${phase(FLIPS_HLS)}`;
-
-// A string, not a function: tsx would wrap nested functions in a helper the page lacks.
-const SAMPLER = `(() => {
-  window.__flips = [];
-  window.__first = null;
-  const v = document.querySelector("[data-testid=live-player] video");
-  const c = document.createElement("canvas");
-  c.width = 16;
-  c.height = 9;
-  const ctx = c.getContext("2d", { willReadFrequently: true });
-  let bright = null;
-  function onFrame() {
-    ctx.drawImage(v, 0, 0, 16, 9);
-    const d = ctx.getImageData(0, 0, 16, 9).data;
-    let sum = 0;
-    for (let i = 0; i < d.length; i += 4) sum += d[i];
-    const now = sum / (d.length / 4) > 128;
-    const at = performance.timeOrigin + performance.now();
-    if (bright === null) window.__first = { at, bright: now };
-    else if (now !== bright) window.__flips.push(at);
-    bright = now;
-    v.requestVideoFrameCallback(onFrame);
-  }
-  v.requestVideoFrameCallback(onFrame);
-})()`;
 
 // Diagnostics: RECORD_PEERS keeps the page's RTCPeerConnections reachable, to read Chromium's receive stats.
 const KEEP_PCS = RECORD_PEERS;
