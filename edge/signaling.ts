@@ -15,15 +15,18 @@ import type { PeerConnection, RtcConfig, Track } from "node-datachannel";
 import { WebSocketServer, type WebSocket } from "ws";
 import { RTP_PAYLOAD_TYPE } from "../lib/webrtc/rtpSources.ts";
 import type { Fanout, Viewer } from "./fanout.ts";
+import { ErrorCode, SignalingError } from "./errors.ts";
+import { AUDIO_MID, attachRtcpHandlers, gatherOffer, STREAM_ID, VIDEO_MID } from "./offer.ts";
 
-const { Audio, PeerConnection: PC, RtcpNackResponder, RtcpSrReporter, RtpPacketizationConfig, Video } = nodeDataChannel;
+export { ErrorCode, SignalingError } from "./errors.ts";
+
+export { rewriteCandidateAddress } from "./offer.ts";
+
+const { Audio, PeerConnection: PC, Video } = nodeDataChannel;
 
 export const VIDEO_PT = RTP_PAYLOAD_TYPE.video;
 export const AUDIO_PT = RTP_PAYLOAD_TYPE.audio;
 export const H264_FMTP = "packetization-mode=1;profile-level-id=42e01f;level-asymmetry-allowed=1";
-const STREAM_ID = "livehouse"; // one a=msid stream for both tracks → one MediaStream in ontrack
-const VIDEO_MID = "0";
-const AUDIO_MID = "1";
 
 /** What a signaling connection plays: its session's fanout, or a refusal sent as {error, code}. */
 export interface Resolved {
@@ -64,15 +67,6 @@ export interface SignalingOptions {
   log?: (msg: string) => void;
 }
 
-// Error codes are HTTP-like so logs read naturally; OvenPlayer only checks that `error` is set.
-export const ErrorCode = { BadRequest: 400, NotFound: 404, TooLarge: 413, Unavailable: 503, Internal: 500 } as const;
-
-export class SignalingError extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message);
-  }
-}
-
 interface EdgePeer {
   id: number;
   address: string;
@@ -86,28 +80,6 @@ interface EdgePeer {
   closed: boolean;
   rtcpIn: { pli: number; nack: number; rr: number };
   stopHeartbeat?: () => void;
-}
-
-/** Replace the connection-address field of a candidate line (component 5 of "candidate:…"). */
-export function rewriteCandidateAddress(candidate: string, address: string): string {
-  const prefix = candidate.startsWith("a=") ? "a=" : "";
-  const parts = candidate.slice(prefix.length).split(" ");
-  if (parts.length < 8 || !parts[0].startsWith("candidate:")) return candidate;
-  parts[4] = address;
-  return prefix + parts.join(" ");
-}
-
-function attachRtcpHandlers(track: Track, ssrc: number, payloadType: number, clockRate: number, history: number): unknown[] {
-  const config = new RtpPacketizationConfig(ssrc, STREAM_ID, payloadType, clockRate);
-  // SR: NTP wall clock ↔ RTP timestamp of the last packet sent, once a second, per track.
-  // The browser lines audio and video up with these; without them it cannot lip-sync.
-  const sr = new RtcpSrReporter(config);
-  // NACK: remembers the last `history` packets that went out on this track and resends
-  // those the browser reports missing (same SSRC/seq, no RTX).
-  const nack = new RtcpNackResponder(history);
-  sr.addToChain(nack);
-  track.setMediaHandler(sr);
-  return [config, sr, nack];
 }
 
 export class SignalingServer {
@@ -230,7 +202,7 @@ export class SignalingServer {
               if (peer === created) peer = null;
             });
             peer = created;
-            const offer = await this.gatherOffer(created);
+            const offer = await gatherOffer(created.pc, { publicIp: this.opts.publicIp, timeoutMs: this.opts.gatherTimeoutMs ?? 3000 });
             if (peer !== created || created.closed) return; // stopped or replaced meanwhile
             send({ command: "offer", id: created.id, peer_id: 0, sdp: { type: "offer", sdp: offer.sdp }, candidates: offer.candidates });
             return;
@@ -365,55 +337,6 @@ export class SignalingServer {
     });
     this.peers.add(peer);
     return peer;
-  }
-
-  /** Creates the offer and waits for host candidates (fast: no STUN/TURN servers are used). */
-  private gatherOffer(peer: EdgePeer): Promise<{ sdp: string; candidates: { candidate: string; sdpMid: string; sdpMLineIndex: number }[] }> {
-    return new Promise((resolve, reject) => {
-      let sdp: string | null = null;
-      const seen = new Set<string>();
-      const candidates: { candidate: string; sdpMid: string; sdpMLineIndex: number }[] = [];
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        if (sdp === null) reject(new SignalingError(ErrorCode.Internal, "could not create an offer"));
-        else if (candidates.length === 0) reject(new SignalingError(ErrorCode.Unavailable, "no ICE candidates gathered"));
-        else resolve({ sdp, candidates });
-      };
-      const timer = setTimeout(finish, this.opts.gatherTimeoutMs ?? 3000);
-      peer.pc.onLocalDescription((desc, type) => {
-        if (type.toLowerCase() === "offer") sdp = this.opts.publicIp ? this.rewriteSdpCandidates(desc) : desc;
-      });
-      peer.pc.onLocalCandidate((candidate, mid) => {
-        let c = candidate.startsWith("a=") ? candidate.slice(2) : candidate;
-        if (this.opts.publicIp && / typ host/.test(c)) c = rewriteCandidateAddress(c, this.opts.publicIp);
-        // With a public address every interface's host candidate collapses to the same one.
-        const f = c.split(" ");
-        const key = `${f[2]} ${f[4]} ${f[5]}`.toLowerCase(); // transport, address, port
-        if (seen.has(key)) return;
-        seen.add(key);
-        candidates.push({ candidate: c, sdpMid: mid, sdpMLineIndex: mid === AUDIO_MID ? 1 : 0 });
-      });
-      peer.pc.onGatheringStateChange((state) => {
-        if (state === "complete") setImmediate(finish);
-      });
-      try {
-        peer.pc.setLocalDescription("offer");
-      } catch (e) {
-        done = true;
-        clearTimeout(timer);
-        reject(new SignalingError(ErrorCode.Internal, `offer failed: ${(e as Error).message}`));
-      }
-    });
-  }
-
-  private rewriteSdpCandidates(sdp: string): string {
-    return sdp
-      .split(/\r?\n/)
-      .map((l) => (l.startsWith("a=candidate:") && / typ host/.test(l) ? rewriteCandidateAddress(l, this.opts.publicIp!) : l))
-      .join("\r\n");
   }
 
   private closePeer(peer: EdgePeer): void {

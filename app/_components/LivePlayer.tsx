@@ -36,7 +36,8 @@ export function LivePlayer({ src, webrtc, viewerId, compact = false }: { src: st
   const id = "op-" + useId().replace(/[^a-zA-Z0-9]/g, "");
   const player = useRef<OvenPlayerInstance | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [latency, setLatency] = useState<Latency>("low");
+  // null until the viewer's remembered choice is read (after hydration), so the player is made once.
+  const [latency, setLatency] = useState<Latency | null>(null);
   const [playingType, setPlayingType] = useState<string | null>(null);
   // Primitive dependencies: the status poll hands over a new object every few seconds.
   const webrtcPath = latency === "low" ? (webrtc?.path ?? null) : null;
@@ -45,6 +46,7 @@ export function LivePlayer({ src, webrtc, viewerId, compact = false }: { src: st
   useEffect(() => setLatency(preferredLatency()), []);
 
   useEffect(() => {
+    if (latency === null) return;
     let cancelled = false;
     setError(null);
     loadPlayerScripts()
@@ -96,7 +98,7 @@ export function LivePlayer({ src, webrtc, viewerId, compact = false }: { src: st
       player.current = null;
       setPlayingType(null);
     };
-  }, [id, src, compact, webrtcPath, iceServers, viewerId]);
+  }, [id, src, compact, latency, webrtcPath, iceServers, viewerId]);
 
   const switchTo = (next: Latency) => {
     try {
@@ -115,8 +117,8 @@ export function LivePlayer({ src, webrtc, viewerId, compact = false }: { src: st
             {playingType === null ? "Connecting…" : lowNow ? "Low latency" : "Standard"}
           </span>
           {latency === "low" && playingType === "hls" && <span className="muted">Low latency could not connect from here; playing the standard stream.</span>}
-          <button type="button" className="btn btn-small" onClick={() => switchTo(latency === "low" ? "standard" : "low")}>
-            {latency === "low" ? "Switch to standard" : "Switch to low latency"}
+          <button type="button" className="btn btn-small" onClick={() => switchTo(latency === "standard" ? "low" : "standard")}>
+            {latency === "standard" ? "Switch to low latency" : "Switch to standard"}
           </button>
         </div>
       )}

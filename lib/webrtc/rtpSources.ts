@@ -20,7 +20,8 @@ export const RTP_CLOCK_RATE = { video: 90_000, audio: 48_000 } as const;
 /** Largest RTP packet ffmpeg may send: fits a 1280-byte WebRTC path after SRTP overhead. */
 export const RTP_PACKET_SIZE = 1200;
 
-const SOURCE_TTL_SECONDS = 24 * 3600;
+// Longer than any stream runs between two transcode runs (each registers anew).
+const SOURCE_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface RtpSsrcs {
   video: number;
