@@ -95,7 +95,7 @@ export async function publicLiveStatus(channelId: string, viewerId: string | nul
 
 function webrtcOffer(slug: string): NonNullable<PublicLive["webrtc"]> {
   const iceServers = config.webrtcIceServers;
-  // TURN only when configured: handing OvenPlayer any iceServers makes it relay-only.
+  // TURN servers only when configured; the edge's offer never carries any (OvenPlayer would then use relays only).
   return { path: `/ws/${slug}`, ...(iceServers.length ? { iceServers } : {}) };
 }
 
