@@ -51,16 +51,22 @@ export async function logoutAction(): Promise<void> {
 
 const CHANNEL_FIELDS = ["slug", "title", "description", "reconnectGraceMinutes", "ladder"] as const;
 
-/** Checkbox: the form always sends a hidden "off" and, when ticked, an "on" after it. */
-function withCheckbox(form: FormData, fields: Record<string, string | undefined>, name: string) {
-  const values = form.getAll(name);
-  return { ...fields, [name]: values.includes("on") ? "on" : values.length ? "off" : undefined };
+const CHANNEL_CHECKBOXES = ["keepReplays", "webrtcEnabled"];
+
+/** Checkboxes: the form always sends a hidden "off" and, when ticked, an "on" after it. */
+function withCheckboxes(form: FormData, fields: Record<string, string | undefined>, names: string[]) {
+  const out = { ...fields };
+  for (const name of names) {
+    const values = form.getAll(name);
+    out[name] = values.includes("on") ? "on" : values.length ? "off" : undefined;
+  }
+  return out;
 }
 
 export async function createChannelAction(_prev: FormState, form: FormData): Promise<FormState> {
   const refused = await refusal();
   if (refused) return refused;
-  const fields = withCheckbox(form, withCheckbox(form, formFields(form, CHANNEL_FIELDS), "keepReplays"), "webrtcEnabled");
+  const fields = withCheckboxes(form, formFields(form, CHANNEL_FIELDS), CHANNEL_CHECKBOXES);
   let id: string;
   try {
     const user = await actingUser();
@@ -75,7 +81,7 @@ export async function createChannelAction(_prev: FormState, form: FormData): Pro
 export async function updateChannelAction(_prev: FormState, form: FormData): Promise<FormState> {
   const refused = await refusal();
   if (refused) return refused;
-  const fields = withCheckbox(form, withCheckbox(form, formFields(form, [...CHANNEL_FIELDS, "channelId"]), "keepReplays"), "webrtcEnabled");
+  const fields = withCheckboxes(form, formFields(form, [...CHANNEL_FIELDS, "channelId"]), CHANNEL_CHECKBOXES);
   try {
     const user = await actingUser();
     await updateChannel(user.id, fields.channelId ?? "", fields as ChannelFormInput);

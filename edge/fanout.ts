@@ -211,7 +211,8 @@ export class Fanout {
     if (this.viewers.size === 0) return;
     const keyframe = kind === "video" && h264StartsKeyframe(data);
     const startable = keyframe && source.paced(now) === true;
-    const packet = Buffer.from(data); // the header is rewritten per viewer; keep `data` intact
+    // `data` is rewritten in place per viewer (only its header changes, and each send
+    // copies): the ingress hands over a buffer of its own per datagram.
     for (const v of this.viewers.values()) {
       if (!v.ready) continue;
       const out = kind === "video" ? v.video : v.audio;
@@ -230,7 +231,7 @@ export class Fanout {
       }
       let ok = false;
       try {
-        ok = out.send(packet, h, now);
+        ok = out.send(data, h, now);
       } catch {
         ok = false;
       }

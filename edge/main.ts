@@ -12,7 +12,8 @@ import { logger } from "../lib/log.ts";
 import { TRUSTED_HEADERS } from "../lib/origin.ts";
 import { Fanout } from "./fanout.ts";
 import { RtpIngress } from "./ingress.ts";
-import { ErrorCode, SignalingError, SignalingServer, type ConnectionInfo, type Resolved } from "./signaling.ts";
+import { ErrorCode, SignalingError } from "./errors.ts";
+import { SignalingServer, type ConnectionInfo, type Resolved } from "./signaling.ts";
 
 const log = logger("edge");
 const IDLE_MS = 60_000;

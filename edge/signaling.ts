@@ -18,10 +18,6 @@ import type { Fanout, Viewer } from "./fanout.ts";
 import { ErrorCode, SignalingError } from "./errors.ts";
 import { AUDIO_MID, attachRtcpHandlers, gatherOffer, STREAM_ID, VIDEO_MID } from "./offer.ts";
 
-export { ErrorCode, SignalingError } from "./errors.ts";
-
-export { rewriteCandidateAddress } from "./offer.ts";
-
 const { Audio, PeerConnection: PC, Video } = nodeDataChannel;
 
 export const VIDEO_PT = RTP_PAYLOAD_TYPE.video;

@@ -14,7 +14,7 @@ import { logger } from "../lib/log.ts";
 import { blockedFor, hit, type Counter } from "../lib/rateLimit.ts";
 import { REDIS_KEY } from "../lib/redisKeys.ts";
 import { Context, RtmpSession, type NmsSession } from "./nms.ts";
-import { canonicalAddress } from "./proxyProtocol.ts";
+import { canonicalAddress } from "../lib/addresses.ts";
 import { RtmpGuard } from "./rtmpGuard.ts";
 
 const log = logger("ingest");

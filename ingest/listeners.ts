@@ -10,7 +10,8 @@ import type tls from "node:tls";
 import { config } from "../lib/config.ts";
 import { logger } from "../lib/log.ts";
 import { admit, peerAddress } from "./admission.ts";
-import { readProxyHeader, trustedProxyMatcher } from "./proxyProtocol.ts";
+import { trustedProxyMatcher } from "../lib/addresses.ts";
+import { readProxyHeader } from "./proxyProtocol.ts";
 import { startRtmpsListener } from "./tlsListener.ts";
 
 const log = logger("ingest");

@@ -10,8 +10,6 @@
 import net from "node:net";
 import { canonicalAddress } from "../lib/addresses.ts";
 
-export { canonicalAddress, isTrustedProxy, trustedProxyMatcher } from "../lib/addresses.ts";
-
 export interface ProxySource {
   address: string;
   port: number;

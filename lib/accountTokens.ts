@@ -1,16 +1,14 @@
 // One-time account links in the database: issued, looked at (a GET never uses one
 // up, mail scanners open links), and used exactly once.
-import { createHash, randomBytes } from "node:crypto";
+import { hashBearerToken as hash, newBearerToken } from "./bearerTokens.ts";
 import { db } from "./db.ts";
 import { isLinkToken } from "./accountLinks.ts";
 
 export type TokenPurpose = "password-reset" | "email-change";
 
-const hash = (token: string) => createHash("sha256").update(token).digest("hex");
-
 /** A new link token; the user's earlier links of the same purpose stop working. */
 export async function issueToken(userId: string, purpose: TokenPurpose, ttlMs: number, opts: { issuedBy: "email" | "admin"; newEmail?: string }): Promise<{ token: string; expiresAt: Date }> {
-  const token = randomBytes(32).toString("base64url");
+  const token = newBearerToken();
   const expiresAt = new Date(Date.now() + ttlMs);
   await db().$transaction([
     db().accountToken.deleteMany({ where: { userId, purpose } }),

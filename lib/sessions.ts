@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
+import { hashBearerToken, newBearerToken } from "./bearerTokens.ts";
 import { config } from "./config.ts";
 import { db } from "./db.ts";
 
@@ -24,12 +25,10 @@ function chatDeviceOfRow(rowId: string): string {
   return `LHW${createHash("sha256").update(`chat-device|${rowId}`).digest("hex").slice(0, 20).toUpperCase()}`;
 }
 
-function tokenHash(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
+const tokenHash = hashBearerToken;
 
 export async function createSession(userId: string): Promise<{ token: string; expiresAt: Date }> {
-  const token = randomBytes(32).toString("base64url");
+  const token = newBearerToken();
   const expiresAt = new Date(Date.now() + config.sessionDays * 86400_000);
   await db().session.create({ data: { id: tokenHash(token), userId, expiresAt } });
   return { token, expiresAt };

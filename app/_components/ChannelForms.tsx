@@ -47,7 +47,7 @@ export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValue
       <div className="field">
         <input type="hidden" name="keepReplays" value="off" />
         <label className="row" style={{ fontWeight: 400 }}>
-          <input type="checkbox" name="keepReplays" value="on" defaultChecked={v.keepReplays === undefined ? true : v.keepReplays === true || (v.keepReplays as unknown) === "on"} />
+          <input type="checkbox" name="keepReplays" value="on" defaultChecked={ticked(v.keepReplays)} />
           Keep a replay of every stream
         </label>
         <span className="hint">Each ended stream becomes one replay (and a downloadable MP4). Off: stream media is deleted when the stream ends.</span>

@@ -3,7 +3,9 @@ import { after, before, describe, it } from "node:test";
 import nodeDataChannel from "node-datachannel";
 import WebSocket from "ws";
 import { Fanout } from "../../edge/fanout.ts";
-import { ErrorCode, rewriteCandidateAddress, SignalingError, SignalingServer } from "../../edge/signaling.ts";
+import { ErrorCode, SignalingError } from "../../edge/errors.ts";
+import { rewriteCandidateAddress } from "../../edge/offer.ts";
+import { SignalingServer } from "../../edge/signaling.ts";
 
 const PUBLIC_IP = "203.0.113.7";
 const ICE_PORT = 40000 + Math.floor(Math.random() * 5000);

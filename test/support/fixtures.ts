@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { signUp } from "../../lib/accounts.ts";
 import { createChannel, createStreamKey } from "../../lib/channels.ts";
+import { db } from "../../lib/db.ts";
 import { SESSION_COOKIE, createSession } from "../../lib/sessions.ts";
 
 export const uniq = () => randomBytes(4).toString("hex");
@@ -34,7 +35,6 @@ export async function makeKey(user: TestUser, channelId: string, label = "OBS") 
 
 /** A user who is the instance admin (the first account of an instance is; tests share one). */
 export async function makeAdmin(name = "admin"): Promise<TestUser> {
-  const { db } = await import("../../lib/db.ts");
   const admin = await makeUser(name);
   await db().user.update({ where: { id: admin.id }, data: { isAdmin: true } });
   return admin;

@@ -5,12 +5,11 @@ import {
   MAX_V1_LENGTH,
   MAX_V2_LENGTH,
   ProxyHeaderError,
-  isTrustedProxy,
   parseProxyHeader,
   readProxyHeader,
-  trustedProxyMatcher,
   type ProxyParse,
 } from "../../ingest/proxyProtocol.ts";
+import { isTrustedProxy, trustedProxyMatcher } from "../../lib/addresses.ts";
 
 const SIG = Buffer.from("0d0a0d0a000d0a515549540a", "hex");
 const RTMP_C0C1 = Buffer.concat([Buffer.from([0x03]), Buffer.alloc(16, 0xab)]);
