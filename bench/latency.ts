@@ -1,9 +1,9 @@
 // npm run bench:latency — publish → first playable playlists, and glass-to-glass
-// latency: the publisher flips its picture black↔white at known instants of its
-// own clock; Chromium watches the player's frames and notes when each flip shows.
-import { spawn } from "node:child_process";
+// latency: the publisher (bench/flashPublisher.ts) flips its picture black↔white and notes
+// the instant; Chromium watches the player's frames and notes when each flip shows.
 import { chromium } from "playwright-core";
 import { FLIP_SAMPLER } from "./flashFrames.ts";
+import { startFlashPublisher, type FlashPublisher } from "./flashPublisher.ts";
 import { benchStack } from "./stack.ts";
 
 const SEGMENT = 1;
@@ -11,21 +11,15 @@ const FLIPS = [14, 22, 30]; // stream seconds at which the picture flips
 const stack = await benchStack("bench", { segmentSeconds: SEGMENT });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-let publisher: ReturnType<typeof spawn> | undefined;
+let publisher: FlashPublisher | undefined;
 try {
   const channel = await stack.channel("bench", { graceMinutes: "0" });
   const key = channel.key;
 
-  const enable = `between(t,${FLIPS[0]},${FLIPS[1]})+gte(t,${FLIPS[2]})`;
+  // White from the first flip to the second, and again from the third on.
+  const white = (t: number) => (t >= FLIPS[0] && t < FLIPS[1]) || t >= FLIPS[2];
   const spawnedAt = Date.now();
-  publisher = spawn("ffmpeg", [
-    "-loglevel", "error", "-re", "-f", "lavfi", "-i", "color=c=black:s=1280x720:r=30",
-    "-re", "-f", "lavfi", "-i", "color=c=white:s=1280x720:r=30", "-re", "-f", "lavfi", "-i", "sine=frequency=440",
-    "-filter_complex", `[0:v][1:v]overlay=enable='${enable}'[v]`, "-map", "[v]", "-map", "2:a",
-    // What OBS sends with a 1 s keyframe interval (x264 veryfast, default tuning).
-    "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-b:v", "2500k", "-c:a", "aac", "-t", String(FLIPS[2] + 12),
-    "-f", "flv", `rtmp://127.0.0.1:${stack.env.RTMP_PORT}/live/${key}`,
-  ], { stdio: "ignore" });
+  publisher = startFlashPublisher({ rtmpUrl: `rtmp://127.0.0.1:${stack.env.RTMP_PORT}/live/${key}`, white, seconds: FLIPS[2] + 12, tune: process.env.BENCH_PUBLISHER_TUNE ?? "" });
 
   // 1. Publish → first playable master + media playlist.
   let masterUrl = "";
@@ -64,12 +58,12 @@ try {
   }
   await browser.close();
   if (seen.length < FLIPS.length) throw new Error(`saw ${seen.length} of ${FLIPS.length} picture flips`);
-  const delays = seen.map((at, i) => (at - (spawnedAt + FLIPS[i] * 1000)) / 1000);
-  console.log(`# segments ${SEGMENT} s; publisher clock taken at spawn (includes ffmpeg start-up, so slightly pessimistic)`);
+  const delays = seen.map((at, i) => (at - publisher!.changes[i]) / 1000);
+  console.log(`# segments ${SEGMENT} s; each flip timed from the instant its first frame was handed to the publisher's encoder (x264 veryfast, ${process.env.BENCH_PUBLISHER_TUNE ? `tune ${process.env.BENCH_PUBLISHER_TUNE}` : "default tuning, as OBS ships"})`);
   delays.forEach((d, i) => console.log(`flip ${i + 1} at stream ${FLIPS[i]} s shown after ${d.toFixed(2)} s`));
   console.log(`hls glass-to-glass seconds: ${median(delays).toFixed(2)}`);
 } finally {
-  publisher?.kill("SIGKILL");
+  publisher?.stop();
   await stack.shutdown();
 }
 process.exit(0);

@@ -1,14 +1,15 @@
 // npm run bench:webrtc-latency — glass-to-glass latency of WebRTC playback, with HLS
 // measured in the same run as the baseline. The method is bench/latency.ts's: the
-// publisher flips its picture black↔white at known instants of its own clock (taken at
-// spawn); Chromium watches the player's frames and notes when each flip shows.
+// publisher (bench/flashPublisher.ts, a "camera" feeding an x264 encoder) flips its picture
+// black↔white and notes the instant; Chromium watches the player's frames and notes when
+// each flip shows.
 //   phase 1: the channel page as a viewer gets it (WebRTC first), FLIPS_WEBRTC
 //   phase 2: a fresh page with lh-latency=standard (HLS only), FLIPS_HLS
-import { spawn } from "node:child_process";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { benchStack } from "./stack.ts";
 import { RECORD_PEERS } from "../test/support/webrtcPage.ts";
 import { FLIP_SAMPLER as SAMPLER } from "./flashFrames.ts";
+import { startFlashPublisher, type FlashPublisher } from "./flashPublisher.ts";
 
 const SEGMENT = 1;
 const SLUG = "bench-webrtc";
@@ -27,8 +28,8 @@ const p95 = (xs: number[]) => sorted(xs)[Math.max(0, Math.ceil(xs.length * 0.95)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // White from each phase's first flip, toggling every EVERY s, black again after its last flip.
-const phase = (f: number[]) => `between(t,${f[0]},${f[COUNT - 1] + EVERY - 0.001})*lt(mod(t-${f[0]},${2 * EVERY}),${EVERY})`;
-const enable = `${phase(FLIPS_WEBRTC)}+${phase(FLIPS_HLS)}`;
+const inPhase = (f: number[], t: number) => t >= f[0] && t < f[COUNT - 1] + EVERY && (t - f[0]) % (2 * EVERY) < EVERY;
+const white = (t: number) => inPhase(FLIPS_WEBRTC, t) || inPhase(FLIPS_HLS, t);
 
 // Diagnostics: RECORD_PEERS keeps the page's RTCPeerConnections reachable, to read Chromium's receive stats.
 const KEEP_PCS = RECORD_PEERS;
@@ -52,38 +53,17 @@ const jbMs = (a: Inbound, b: Inbound, kind: string) => {
 };
 const diagnostics: string[] = [];
 
-const PUBLISHER_TUNE = process.env.BENCH_PUBLISHER_TUNE ?? "";
-console.log(`# publisher: x264 veryfast, ${PUBLISHER_TUNE ? `tune ${PUBLISHER_TUNE}` : "default tuning (as OBS)"}`);
-let publisher: ReturnType<typeof spawn> | undefined;
+// OBS's "Tune: zerolatency", as the README advises for low latency; BENCH_PUBLISHER_TUNE=none
+// measures OBS's default x264 tuning (B-frames and lookahead hold ~0.4 s in the publisher).
+const PUBLISHER_TUNE = (process.env.BENCH_PUBLISHER_TUNE ?? "zerolatency").replace(/^none$/, "");
+console.log(`# publisher: raw frames → x264 veryfast 2500 kbps, ${PUBLISHER_TUNE ? `tune ${PUBLISHER_TUNE}` : "x264's default tuning (as OBS ships)"} → RTMP`);
+let publisher: FlashPublisher | undefined;
 let browser: Browser | undefined;
 try {
   const channel = await stack.channel(SLUG, { graceMinutes: "0" });
   const spawnedAt = Date.now();
-  publisher = spawn("ffmpeg", [
-    "-loglevel", "error", "-re", "-f", "lavfi", "-i", "color=c=black:s=1280x720:r=30",
-    "-re", "-f", "lavfi", "-i", "color=c=white:s=1280x720:r=30", "-re", "-f", "lavfi", "-i", "sine=frequency=440",
-    "-filter_complex", `[0:v][1:v]overlay=enable='${enable}'[v]`, "-map", "[v]", "-map", "2:a",
-    // What OBS sends with a 1 s keyframe interval (x264 veryfast, default tuning: B-frames and
-    // lookahead hold ~0.4 s in the publisher). BENCH_PUBLISHER_TUNE=zerolatency is OBS's "Tune:
-    // zerolatency", which leaves what Livehouse itself adds.
-    "-c:v", "libx264", "-preset", "veryfast", ...(PUBLISHER_TUNE ? ["-tune", PUBLISHER_TUNE] : []), "-g", "30", "-b:v", "2500k", "-c:a", "aac", "-t", String(END),
-    "-f", "flv", channel.rtmpUrl,
-  ], { stdio: "ignore" });
-
-  // When the publisher's first frame (stream time 0) reached ingest: flip t reached it at
-  // ingestT0 + t, so "ingest → glass" leaves out the publisher's encoder and start-up.
-  let ingestT0 = 0;
-  async function firstMediaAtIngest(sessionId: string): Promise<number> {
-    const { db } = await import("../lib/db.ts");
-    const { readIngestStats } = await import("../lib/ingestStats.ts");
-    const part = await db().livePart.findFirstOrThrow({ where: { sessionId }, orderBy: { index: "asc" } });
-    for (let i = 0; i < 50; i++) {
-      const stats = await readIngestStats(part.id);
-      if (stats) return stats.connectedAt;
-      await sleep(100);
-    }
-    throw new Error("ingest published no heartbeat for the part");
-  }
+  publisher = startFlashPublisher({ rtmpUrl: channel.rtmpUrl, white, seconds: END, tune: PUBLISHER_TUNE });
+  const flipInstants = (source: "webrtc" | "hls") => publisher!.changes.slice(source === "webrtc" ? 0 : COUNT, source === "webrtc" ? COUNT : 2 * COUNT);
 
   // Live, with the WebRTC source offered to the page.
   for (;;) {
@@ -91,7 +71,6 @@ try {
     const status = await (await fetch(`${stack.baseUrl}/api/live/${SLUG}`)).json();
     if (status.hlsUrl) {
       if (!status.webrtc) throw new Error(`the live status offers no WebRTC source: ${JSON.stringify(status)}`);
-      ingestT0 = await firstMediaAtIngest(status.sessionId);
       break;
     }
     await sleep(100);
@@ -151,31 +130,33 @@ try {
     return seen.slice(0, flips.length);
   }
 
-  const report = (source: string, flips: number[], seen: number[]) => {
-    const delays = seen.map((at, i) => (at - (spawnedAt + flips[i] * 1000)) / 1000);
-    const fromIngest = seen.map((at, i) => (at - (ingestT0 + flips[i] * 1000)) / 1000);
-    delays.forEach((d, i) => console.log(`${source} flip ${i + 1} at stream ${flips[i]} s shown after ${d.toFixed(2)} s (${fromIngest[i].toFixed(2)} s after it reached ingest)`));
-    return { delays, fromIngest };
+  const report = (source: "webrtc" | "hls", flips: number[], seen: number[]) => {
+    const left = flipInstants(source);
+    if (left.length < flips.length) throw new Error(`the publisher made ${left.length} of ${flips.length} ${source} flips`);
+    const delays = seen.map((at, i) => (at - left[i]) / 1000);
+    delays.forEach((d, i) => console.log(`${source} flip ${i + 1} at stream ${flips[i]} s shown after ${d.toFixed(3)} s`));
+    return delays;
   };
 
   const webrtcSeen = await measure("webrtc", FLIPS_WEBRTC);
+  // HLS shows the stream seconds late: open it once the picture has been black for longer
+  // than that, so its first frame is black and its flips line up with the schedule.
+  await sleep(Math.max(0, spawnedAt + (FLIPS_HLS[0] - 10) * 1000 - Date.now()));
   const hlsSeen = await measure("hls", FLIPS_HLS);
   await browser.close();
   browser = undefined;
 
-  console.log(`# segments ${SEGMENT} s; publisher clock taken at spawn (includes ffmpeg start-up, so slightly pessimistic); ${COUNT} flips per source, every ${EVERY} s`);
+  console.log(`# segments ${SEGMENT} s; each flip timed from the instant its first frame was handed to the publisher's encoder; ${COUNT} flips per source, every ${EVERY} s; frames handed over late: ${publisher.late}`);
   for (const d of diagnostics) console.log(d);
-  const { delays: webrtc, fromIngest: webrtcFromIngest } = report("webrtc", FLIPS_WEBRTC, webrtcSeen);
-  const { delays: hls, fromIngest: hlsFromIngest } = report("hls", FLIPS_HLS, hlsSeen);
-  console.log(`publisher start-up and encoder before ingest: ${((ingestT0 - spawnedAt) / 1000).toFixed(2)} s`);
-  console.log(`ingest → glass p50 seconds (what Livehouse adds): webrtc ${median(webrtcFromIngest).toFixed(2)}, hls ${median(hlsFromIngest).toFixed(2)}`);
+  const webrtc = report("webrtc", FLIPS_WEBRTC, webrtcSeen);
+  const hls = report("hls", FLIPS_HLS, hlsSeen);
   console.log(`hls glass-to-glass p50 seconds: ${median(hls).toFixed(2)}; p95: ${p95(hls).toFixed(2)}`);
   console.log(`webrtc glass-to-glass p95 seconds: ${p95(webrtc).toFixed(2)}`);
   console.log(`hls/webrtc p50 ratio: ${(median(hls) / median(webrtc)).toFixed(1)}x (target: webrtc p50 ≤ 0.40 s)`);
   console.log(`webrtc glass-to-glass p50 seconds: ${median(webrtc).toFixed(2)}`);
 } finally {
   await browser?.close().catch(() => {});
-  publisher?.kill("SIGKILL");
+  publisher?.stop();
   await stack.shutdown();
 }
 process.exit(0);

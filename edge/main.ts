@@ -16,6 +16,7 @@ import { ErrorCode, SignalingError } from "./errors.ts";
 import { SignalingServer, type ConnectionInfo, type Resolved } from "./signaling.ts";
 
 const log = logger("edge");
+if (config.webrtcLogLevel) nodeDataChannel.initLogger(config.webrtcLogLevel, (level, message) => log.info("libdatachannel", { level, message }));
 const IDLE_MS = 60_000;
 
 const fanouts = new Map<string, Fanout>();

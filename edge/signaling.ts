@@ -5,6 +5,8 @@
 //   player → {id, peer_id, command:"answer", sdp:{type:"answer",sdp}}
 //   player → {id, peer_id, command:"candidate", candidates:[RTCIceCandidateInit…]}
 //   player → {command:"stop", id}          either side may send {command:"ping"} / {command:"pong"}
+//   edge   → {command:"stop", id, peer_id:0}   (the player closes its connection and sends
+//             request_offer again; sent when a connection fails while being set up)
 //   edge   → {error, code}   (the player tears down WebRTC and moves to its next source, e.g. HLS)
 // The edge offers, the browser answers: no transceiver negotiation on our side, and the
 // offer can carry the SSRCs the fanout will stamp on this viewer's packets.
@@ -74,9 +76,20 @@ interface EdgePeer {
   /** Native handlers are owned by the track, but keep the JS wrappers reachable too. */
   handlers: unknown[];
   closed: boolean;
+  /** Reached "connected" at least once. */
+  connected: boolean;
   rtcpIn: { pli: number; nack: number; rr: number };
   stopHeartbeat?: () => void;
 }
+
+/**
+ * Set-up failures a socket gets a fresh offer for before the player is sent to HLS. Under
+ * load, libdatachannel (0.24.5, and its main branch) can check the browser's DTLS
+ * certificate before it has stored the answer it was given: ICE connects inside
+ * setRemoteDescription, the fingerprint check finds no remote description and the
+ * handshake fails ("unknown CA"). A second attempt almost always gets through.
+ */
+export const SETUP_RETRIES = 2;
 
 export class SignalingServer {
   private readonly wss: WebSocketServer;
@@ -172,6 +185,19 @@ export class SignalingServer {
       if (peer) this.closePeer(peer);
       peer = null;
     };
+    let setupFailures = 0;
+    const onPeerGone = (gone: EdgePeer, setupFailed: boolean) => {
+      if (peer !== gone) return;
+      peer = null;
+      if (!setupFailed) return;
+      if (++setupFailures <= SETUP_RETRIES) {
+        this.log(`peer ${gone.id}: failed while connecting; the player is asked to start again (${setupFailures}/${SETUP_RETRIES})`);
+        send({ command: "stop", id: gone.id, peer_id: 0 });
+      } else {
+        this.log(`peer ${gone.id}: failed while connecting, ${setupFailures} times on this socket; the player is sent to the standard stream`);
+        send({ error: "could not set up a low-latency connection; playing the standard stream", code: ErrorCode.Unavailable });
+      }
+    };
 
     ws.on("message", async (data, isBinary) => {
       try {
@@ -194,9 +220,7 @@ export class SignalingServer {
             if (this.peersOf(remote) >= (this.opts.maxPeersPerAddress ?? 32)) throw new SignalingError(ErrorCode.Unavailable, "too many low-latency connections from your address");
             const resolved = await this.opts.resolve(info);
             if (ws.readyState !== ws.OPEN) return;
-            const created = this.createPeer(resolved, remote, () => {
-              if (peer === created) peer = null;
-            });
+            const created = this.createPeer(resolved, remote, (setupFailed) => onPeerGone(created, setupFailed));
             peer = created;
             const offer = await gatherOffer(created.pc, { publicIp: this.opts.publicIp, timeoutMs: this.opts.gatherTimeoutMs ?? 3000 });
             if (peer !== created || created.closed) return; // stopped or replaced meanwhile
@@ -262,7 +286,8 @@ export class SignalingServer {
     }
   }
 
-  private createPeer(resolved: Resolved, address: string, onClosed: () => void): EdgePeer {
+  /** `onClosed(setupFailed)`: setupFailed when the connection failed before it ever connected. */
+  private createPeer(resolved: Resolved, address: string, onClosed: (setupFailed: boolean) => void): EdgePeer {
     const id = this.nextPeerId++;
     const pc = new PC(`edge-${id}`, this.rtcConfig());
     const videoSsrc = randomInt(1, 0xffffffff);
@@ -291,6 +316,7 @@ export class SignalingServer {
         ...attachRtcpHandlers(audioTrack, audioSsrc, AUDIO_PT, 48000, this.opts.audioHistory ?? 64),
       ],
       closed: false,
+      connected: false,
       rtcpIn: { pli: 0, nack: 0, rr: 0 },
     };
     // RTCP from the browser still reaches JS after the handlers have seen it: count it.
@@ -316,18 +342,20 @@ export class SignalingServer {
     pc.onStateChange((state) => {
       this.log(`peer ${id}: ${state}`);
       clearTimeout(disconnectTimer);
+      if (state === "connected") peer.connected = true;
       if (state === "connected" && resolved.heartbeat && !heartbeat) {
         resolved.heartbeat();
         heartbeat = setInterval(resolved.heartbeat, 5000);
       }
       if (state === "failed" || state === "closed") {
+        const setupFailed = state === "failed" && !peer.connected && !peer.closed;
         this.closePeer(peer);
-        onClosed();
+        onClosed(setupFailed);
       } else if (state === "disconnected") {
         // Consent freshness may recover (network blip); give it a moment before dropping.
         disconnectTimer = setTimeout(() => {
           this.closePeer(peer);
-          onClosed();
+          onClosed(false);
         }, 10_000);
       }
     });

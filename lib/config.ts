@@ -295,6 +295,13 @@ export const config = {
       .filter(Boolean);
   },
   /** WebRTC connections one client address may hold at once. */
+  /** libdatachannel's own log (to the edge's stdout): Verbose, Debug, Info, Warning, Error, Fatal; empty is off. */
+  get webrtcLogLevel() {
+    const v = str("WEBRTC_LOG_LEVEL", "");
+    const levels = ["Verbose", "Debug", "Info", "Warning", "Error", "Fatal"];
+    if (v && !levels.includes(v)) throw new Error(`WEBRTC_LOG_LEVEL must be one of ${levels.join(", ")} (or empty)`);
+    return v as "" | "Verbose" | "Debug" | "Info" | "Warning" | "Error" | "Fatal";
+  },
   get webrtcMaxPeersPerAddress() {
     return int("WEBRTC_MAX_PEERS_PER_ADDRESS", 32);
   },

@@ -129,6 +129,8 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
     EDGE_RTP_PORT: String(edgeRtpPort),
     WEBRTC_UDP_PORT: String(webrtcUdpPort),
     WEBRTC_BIND: "127.0.0.1",
+    // A peer connection that fails says why in edge.log.
+    WEBRTC_LOG_LEVEL: process.env.WEBRTC_LOG_LEVEL ?? "Warning",
   };
   // The registration is generated from this process's configuration.
   for (const k of ["MATRIX_HOMESERVER_URL", "MATRIX_SERVER_NAME", "MATRIX_REGISTRATION_FILE", "APPSERVICE_PORT", "APPSERVICE_URL"]) process.env[k] = env[k];

@@ -94,20 +94,28 @@ describe("WebRTC playback", () => {
     await page.goto(`/c/${ch.slug}`);
     const script = `(async () => {
       const url = location.origin.replace(/^http/, "ws") + "/ws/${ch.slug}";
+      // Each peer does what OvenPlayer does, including its answer to {command:"stop"}:
+      // close the connection and ask for a new offer (the edge sends it when a set-up fails).
       const peers = await Promise.all(Array.from({ length: 20 }, () => new Promise((resolve, reject) => {
         const ws = new WebSocket(url);
-        const pc = new RTCPeerConnection();
+        const peer = { ws, pc: null, restarts: 0 };
         ws.onopen = () => ws.send(JSON.stringify({ command: "request_offer" }));
         ws.onerror = () => reject(new Error("ws error"));
         ws.onmessage = async (e) => {
           const m = JSON.parse(e.data);
           if (m.error) return reject(new Error(m.error));
+          if (m.command === "stop" && m.peer_id === 0) {
+            peer.pc?.close();
+            peer.restarts++;
+            return ws.send(JSON.stringify({ command: "request_offer" }));
+          }
           if (m.command !== "offer") return;
+          const pc = (peer.pc = new RTCPeerConnection());
           await pc.setRemoteDescription(m.sdp);
           for (const c of m.candidates) await pc.addIceCandidate(c);
           await pc.setLocalDescription(await pc.createAnswer());
           ws.send(JSON.stringify({ id: m.id, peer_id: m.peer_id, command: "answer", sdp: pc.localDescription }));
-          resolve({ ws, pc });
+          resolve(peer);
         };
       })));
       window.__many = peers;
@@ -116,6 +124,7 @@ describe("WebRTC playback", () => {
     assert.equal(await page.evaluate(script), 20);
     const counts = await waitFor("frames on all 20 peers", async () => {
       const frames = (await page.evaluate(`Promise.all(window.__many.map(async ({ pc }) => {
+        if (pc.connectionState !== "connected") return 0;
         let f = 0;
         (await pc.getStats()).forEach((r) => { if (r.type === "inbound-rtp" && r.kind === "video") f = Math.max(r.framesReceived ?? 0, r.framesDecoded ?? 0); });
         return f;
@@ -123,6 +132,53 @@ describe("WebRTC playback", () => {
       return frames.every((f) => f > 10) ? frames : null;
     }, 60_000, 500);
     assert.equal(counts.length, 20);
+    await context.close();
+  });
+
+  it("a connection that fails while being set up: the edge asks OvenPlayer to start again, and it plays", async () => {
+    // The page's first answer carries a wrong DTLS fingerprint, so the edge's handshake
+    // fails as libdatachannel's set-up race does under load (edge/signaling.ts SETUP_RETRIES).
+    const { page, context } = await newPage();
+    await context.addInitScript(RECORD_PEERS);
+    await context.addInitScript(`(() => {
+      const send = WebSocket.prototype.send;
+      window.__answers = 0;
+      window.__stops = 0;
+      WebSocket.prototype.send = function (data) {
+        try {
+          const m = JSON.parse(data);
+          (window.__log ??= []).push("out " + m.command + " " + Date.now());
+          if (m.command === "answer" && window.__answers++ === 0) {
+            m.sdp = { type: m.sdp.type, sdp: m.sdp.sdp.replace(/a=fingerprint:sha-256 \\S+/g, "a=fingerprint:sha-256 " + Array(32).fill("AB").join(":")) };
+            data = JSON.stringify(m);
+          }
+        } catch {}
+        if (!this.__watched) {
+          this.__watched = true;
+          this.addEventListener("message", (e) => { try { const m = JSON.parse(e.data); (window.__log ??= []).push("in " + (m.command ?? m.error) + " " + Date.now()); if (m.command === "stop") window.__stops++; } catch {} });
+          this.addEventListener("close", () => (window.__log ??= []).push("ws closed " + Date.now()));
+        }
+        return send.call(this, data);
+      };
+    })()`);
+    const consoleLines: string[] = [];
+    page.on("console", (m) => consoleLines.push(m.text().slice(0, 200)));
+    await page.goto(`/c/${ch.slug}`);
+    // The player asked again and plays. In most runs it is WebRTC; once in a while (about one
+    // run in eight on a loaded machine) OvenPlayer drops the second connection as it starts
+    // and falls back to HLS, which still plays: never a black player.
+    const TIME = `(() => { const v = document.querySelector("[data-testid=live-player] video"); return v && !v.paused ? v.currentTime : null; })()`;
+    const t0 = await waitFor("the player to play", async () => ((await page.evaluate(TIME)) as number | null) ?? null, 45_000);
+    await waitFor("the picture to advance", async () => (((await page.evaluate(TIME)) as number | null) ?? 0) > t0 + 1 || null, 30_000).catch(async (e) => {
+      throw new Error(`${e.message}; signaling ${await page.evaluate("JSON.stringify(window.__log)")} source=${await page.getAttribute("[data-testid=live-player]", "data-source")}\n${consoleLines.slice(-20).join("\n")}`);
+    });
+    const source = await page.getAttribute("[data-testid=live-player]", "data-source");
+    assert.ok(source === "webrtc" || source === "hls", `data-source=${source}`);
+    if (source === "webrtc") {
+      const p = (await page.evaluate(PLAYBACK)) as Playback | null;
+      assert.ok(p && p.frames > 10, `no frames on the connected peer: ${JSON.stringify(p)}`);
+    } else console.log("# OvenPlayer fell back to HLS after the fresh offer");
+    assert.deepEqual(await page.evaluate(`({ answers: window.__answers >= 2, stops: window.__stops })`), { answers: true, stops: 1 });
     await context.close();
   });
 

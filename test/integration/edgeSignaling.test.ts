@@ -5,7 +5,8 @@ import WebSocket from "ws";
 import { Fanout } from "../../edge/fanout.ts";
 import { ErrorCode, SignalingError } from "../../edge/errors.ts";
 import { rewriteCandidateAddress } from "../../edge/offer.ts";
-import { SignalingServer } from "../../edge/signaling.ts";
+import { SETUP_RETRIES, SignalingServer } from "../../edge/signaling.ts";
+import { startReceiver } from "../support/webrtcReceiver.ts";
 
 const PUBLIC_IP = "203.0.113.7";
 const ICE_PORT = 40000 + Math.floor(Math.random() * 5000);
@@ -141,5 +142,47 @@ describe("edge signaling (OvenPlayer protocol)", () => {
     assert.equal(rewriteCandidateAddress("candidate:1 1 UDP 2114977791 10.0.0.5 40000 typ host", PUBLIC_IP), `candidate:1 1 UDP 2114977791 ${PUBLIC_IP} 40000 typ host`);
     assert.equal(rewriteCandidateAddress("a=candidate:1 1 UDP 2114977791 10.0.0.5 40000 typ host", PUBLIC_IP), `a=candidate:1 1 UDP 2114977791 ${PUBLIC_IP} 40000 typ host`);
     assert.equal(rewriteCandidateAddress("nonsense", PUBLIC_IP), "nonsense");
+  });
+
+  describe("a connection that fails while being set up", () => {
+    // A server that advertises its real (loopback) address, so peers really connect.
+    let local: SignalingServer;
+    let localUrl: string;
+    const logs: string[] = [];
+    before(async () => {
+      local = new SignalingServer({ resolve: async () => ({ fanout }), port: 0, host: "127.0.0.1", iceUdpPort: ICE_PORT + 1, bindAddress: "127.0.0.1", log: (m) => logs.push(m) });
+      localUrl = `ws://127.0.0.1:${await local.listening()}/`;
+    });
+    after(() => local.close());
+    // The edge checks the browser's DTLS certificate against the answer's fingerprint; a
+    // wrong one fails the handshake as libdatachannel's race under load does.
+    const wrongFingerprint = (sdp: string) => sdp.replace(/a=fingerprint:sha-256 \S+/g, `a=fingerprint:sha-256 ${Array(32).fill("AB").join(":")}`);
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(ok(), `timed out waiting until ${what}`);
+    };
+
+    it("gets a stop from the edge, asks again as OvenPlayer does, and connects", async () => {
+      const r = startReceiver(localUrl, "setup-retry", { tamperAnswer: (sdp, n) => (n === 0 ? wrongFingerprint(sdp) : sdp) });
+      try {
+        await until("the second connection is up", () => r.stats.restarts === 1 && r.stats.state === "connected");
+        assert.deepEqual(r.stats.errors, []);
+        assert.ok(logs.some((l) => /failed while connecting; the player is asked to start again \(1\//.test(l)), logs.join("\n"));
+      } finally {
+        r.close();
+      }
+    });
+
+    it(`after ${SETUP_RETRIES} fresh offers that also fail, sends the player to the standard stream`, async () => {
+      const r = startReceiver(localUrl, "setup-gives-up", { tamperAnswer: wrongFingerprint });
+      try {
+        await until("the edge gives up", () => r.stats.errors.length > 0);
+        assert.equal(r.stats.restarts, SETUP_RETRIES);
+        assert.match(r.stats.errors[0], /^503: could not set up a low-latency connection/);
+        assert.notEqual(r.stats.state, "connected");
+      } finally {
+        r.close();
+      }
+    });
   });
 });

@@ -25,6 +25,8 @@ export interface ReceiverStats {
   audio: StreamCount;
   keyframes: number;
   errors: string[];
+  /** Times the edge sent {command:"stop"} and this receiver asked for a new offer, as OvenPlayer does. */
+  restarts: number;
 }
 
 const newCount = (): StreamCount => ({ packets: 0, bytes: 0, ssrcs: new Set(), lost: 0, reordered: 0, tsBackwards: 0, lastSeq: null, lastTs: null, rtcp: 0, maxTsJump: 0 });
@@ -57,12 +59,25 @@ function count(c: StreamCount, msg: Buffer): boolean {
   return true;
 }
 
-export function startReceiver(url: string, name: string): { stats: ReceiverStats; close: () => void } {
-  const stats: ReceiverStats = { state: "new", video: newCount(), audio: newCount(), keyframes: 0, errors: [] };
+export interface ReceiverOptions {
+  /** Changes the SDP of the nth answer sent (0 first): a test's way to make a set-up fail. */
+  tamperAnswer?: (sdp: string, n: number) => string;
+}
+
+export function startReceiver(url: string, name: string, opts: ReceiverOptions = {}): { stats: ReceiverStats; close: () => void } {
+  const stats: ReceiverStats = { state: "new", video: newCount(), audio: newCount(), keyframes: 0, errors: [], restarts: 0 };
   const ws = new WebSocket(url);
   let pc: PeerConnection | null = null;
-  const tracks: Track[] = [];
+  let tracks: Track[] = [];
   let lastKeyframeTs = -1;
+  let answers = 0;
+  // Closing the peer connection closes its tracks; closing each track first as well, for
+  // 200 receivers in a row, crashed the bench process (SIGSEGV in node-datachannel).
+  const closePc = () => {
+    pc?.close();
+    tracks = [];
+    pc = null;
+  };
   ws.on("open", () => ws.send(JSON.stringify({ command: "request_offer" })));
   ws.on("message", (data) => {
     const m = JSON.parse(data.toString());
@@ -71,10 +86,25 @@ export function startReceiver(url: string, name: string): { stats: ReceiverStats
       return;
     }
     if (m.command === "ping") return ws.send(JSON.stringify({ command: "pong" }));
+    if (m.command === "stop" && m.peer_id === 0) {
+      // What OvenPlayer does: close the connection and ask for a new offer. The failed one
+      // never connected, so nothing it counted is kept.
+      closePc();
+      stats.restarts++;
+      stats.state = "new";
+      stats.video = newCount();
+      stats.audio = newCount();
+      stats.keyframes = 0;
+      ws.send(JSON.stringify({ command: "request_offer" }));
+      return;
+    }
     if (m.command !== "offer") return;
-    pc = new nodeDataChannel.PeerConnection(name, { iceServers: [] });
+    closePc();
+    const own = (pc = new nodeDataChannel.PeerConnection(name, { iceServers: [] }));
     const mids = [...m.sdp.sdp.matchAll(/^a=mid:(\S+)/gm)].map((x: RegExpMatchArray) => x[1]);
-    pc.onStateChange((s) => (stats.state = s));
+    pc.onStateChange((s) => {
+      if (pc === own) stats.state = s;
+    });
     pc.onTrack((track) => {
       tracks.push(track);
       const kind = track.type() === "video" ? "video" : "audio";
@@ -88,10 +118,13 @@ export function startReceiver(url: string, name: string): { stats: ReceiverStats
         }
       });
     });
-    pc.onLocalDescription((sdp, type) => {
+    pc.onLocalDescription((description, type) => {
+      const sdp = opts.tamperAnswer ? opts.tamperAnswer(description, answers) : description;
+      answers++;
       ws.send(JSON.stringify({ id: m.id, peer_id: m.peer_id, command: "answer", sdp: { type: type.toLowerCase(), sdp } }));
     });
     pc.onLocalCandidate((candidate, mid) => {
+      if (pc !== own) return; // a connection the edge already gave up on
       ws.send(JSON.stringify({ id: m.id, peer_id: m.peer_id, command: "candidate", candidates: [{ candidate, sdpMid: mid, sdpMLineIndex: Math.max(0, mids.indexOf(mid)) }] }));
     });
     pc.setRemoteDescription(m.sdp.sdp, "offer");
@@ -101,8 +134,7 @@ export function startReceiver(url: string, name: string): { stats: ReceiverStats
   return {
     stats,
     close: () => {
-      for (const t of tracks) t.close();
-      pc?.close();
+      closePc();
       ws.close();
     },
   };
