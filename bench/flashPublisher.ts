@@ -26,8 +26,13 @@ export interface FlashPublisher {
   changes: number[];
   /** Frames handed over late by more than one frame interval (this process was busy). */
   late: number;
-  done: Promise<void>;
   stop(): void;
+}
+
+/** BENCH_PUBLISHER_TUNE as an x264 tune: unset → `fallback`; "none" → x264's default tuning. */
+export function publisherTune(fallback: string): string {
+  const v = process.env.BENCH_PUBLISHER_TUNE ?? fallback;
+  return v === "none" ? "" : v;
 }
 
 export function startFlashPublisher(o: FlashPublisherOptions): FlashPublisher {
@@ -63,43 +68,39 @@ export function startFlashPublisher(o: FlashPublisherOptions): FlashPublisher {
   }
   const perFrame = Math.round(RATE / fps) * 4;
 
-  const pub: FlashPublisher = { proc, changes: [], late: 0, done: Promise.resolve(), stop };
+  const pub: FlashPublisher = { proc, changes: [], late: 0, stop };
   const total = Math.round(o.seconds * fps);
   const start = Date.now();
-  let i = 0, last: boolean | null = null, timer: NodeJS.Timeout | undefined, stopped = false;
-  function stop() {
-    stopped = true;
+  let i = 0, last: boolean | null = null, timer: NodeJS.Timeout | undefined;
+  function end() {
     clearTimeout(timer);
     proc.stdin!.end();
     audioIn.end();
+  }
+  function stop() {
+    end();
     proc.kill("SIGKILL");
   }
-  pub.done = new Promise<void>((resolve) => {
-    const tick = () => {
-      if (stopped) return resolve();
-      // Every frame that is due goes out now; a frame is never skipped, so stream time stays
-      // frame-exact, and lateness is counted rather than hidden.
-      for (;;) {
-        const due = start + (i * 1000) / fps;
-        const now = Date.now();
-        if (i >= total) {
-          proc.stdin!.end();
-          audioIn.end();
-          return resolve();
-        }
-        if (due > now) break;
-        if (now - due > 1000 / fps) pub.late++;
-        const white = o.white(i / fps);
-        if (last !== null && white !== last) pub.changes.push(now);
-        last = white;
-        proc.stdin!.write(white ? WHITE : BLACK);
-        const at = (i * perFrame) % tone.length;
-        audioIn.write(tone.subarray(at, at + perFrame));
-        i++;
+  const tick = () => {
+    // Every frame that is due goes out now; a frame is never skipped, so stream time stays
+    // frame-exact, and lateness is counted rather than hidden.
+    for (; i < total; i++) {
+      const now = Date.now();
+      const due = start + (i * 1000) / fps;
+      if (due > now) {
+        timer = setTimeout(tick, due - now);
+        return;
       }
-      timer = setTimeout(tick, Math.max(0, start + (i * 1000) / fps - Date.now()));
-    };
-    tick();
-  });
+      if (now - due > 1000 / fps) pub.late++;
+      const white = o.white(i / fps);
+      if (last !== null && white !== last) pub.changes.push(now);
+      last = white;
+      proc.stdin!.write(white ? WHITE : BLACK);
+      const at = (i * perFrame) % tone.length;
+      audioIn.write(tone.subarray(at, at + perFrame));
+    }
+    end();
+  };
+  tick();
   return pub;
 }

@@ -3,10 +3,11 @@
 // the instant; Chromium watches the player's frames and notes when each flip shows.
 import { chromium } from "playwright-core";
 import { FLIP_SAMPLER } from "./flashFrames.ts";
-import { startFlashPublisher, type FlashPublisher } from "./flashPublisher.ts";
+import { publisherTune, startFlashPublisher, type FlashPublisher } from "./flashPublisher.ts";
 import { benchStack } from "./stack.ts";
 
 const SEGMENT = 1;
+const TUNE = publisherTune(""); // OBS's default tuning unless BENCH_PUBLISHER_TUNE says otherwise
 const FLIPS = [14, 22, 30]; // stream seconds at which the picture flips
 const stack = await benchStack("bench", { segmentSeconds: SEGMENT });
 
@@ -19,7 +20,7 @@ try {
   // White from the first flip to the second, and again from the third on.
   const white = (t: number) => (t >= FLIPS[0] && t < FLIPS[1]) || t >= FLIPS[2];
   const spawnedAt = Date.now();
-  publisher = startFlashPublisher({ rtmpUrl: `rtmp://127.0.0.1:${stack.env.RTMP_PORT}/live/${key}`, white, seconds: FLIPS[2] + 12, tune: process.env.BENCH_PUBLISHER_TUNE ?? "" });
+  publisher = startFlashPublisher({ rtmpUrl: `rtmp://127.0.0.1:${stack.env.RTMP_PORT}/live/${key}`, white, seconds: FLIPS[2] + 12, tune: TUNE });
 
   // 1. Publish → first playable master + media playlist.
   let masterUrl = "";
@@ -59,7 +60,7 @@ try {
   await browser.close();
   if (seen.length < FLIPS.length) throw new Error(`saw ${seen.length} of ${FLIPS.length} picture flips`);
   const delays = seen.map((at, i) => (at - publisher!.changes[i]) / 1000);
-  console.log(`# segments ${SEGMENT} s; each flip timed from the instant its first frame was handed to the publisher's encoder (x264 veryfast, ${process.env.BENCH_PUBLISHER_TUNE ? `tune ${process.env.BENCH_PUBLISHER_TUNE}` : "default tuning, as OBS ships"})`);
+  console.log(`# segments ${SEGMENT} s; each flip timed from the instant its first frame was handed to the publisher's encoder (x264 veryfast, ${TUNE ? `tune ${TUNE}` : "default tuning, as OBS ships"})`);
   delays.forEach((d, i) => console.log(`flip ${i + 1} at stream ${FLIPS[i]} s shown after ${d.toFixed(2)} s`));
   console.log(`hls glass-to-glass seconds: ${median(delays).toFixed(2)}`);
 } finally {

@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { benchStack } from "./stack.ts";
 import { RECORD_PEERS } from "../test/support/webrtcPage.ts";
 import { FLIP_SAMPLER as SAMPLER } from "./flashFrames.ts";
-import { startFlashPublisher, type FlashPublisher } from "./flashPublisher.ts";
+import { publisherTune, startFlashPublisher, type FlashPublisher } from "./flashPublisher.ts";
 
 const SEGMENT = 1;
 const SLUG = "bench-webrtc";
@@ -55,7 +55,7 @@ const diagnostics: string[] = [];
 
 // OBS's "Tune: zerolatency", as the README advises for low latency; BENCH_PUBLISHER_TUNE=none
 // measures OBS's default x264 tuning (B-frames and lookahead hold ~0.4 s in the publisher).
-const PUBLISHER_TUNE = (process.env.BENCH_PUBLISHER_TUNE ?? "zerolatency").replace(/^none$/, "");
+const PUBLISHER_TUNE = publisherTune("zerolatency");
 console.log(`# publisher: raw frames → x264 veryfast 2500 kbps, ${PUBLISHER_TUNE ? `tune ${PUBLISHER_TUNE}` : "x264's default tuning (as OBS ships)"} → RTMP`);
 let publisher: FlashPublisher | undefined;
 let browser: Browser | undefined;
