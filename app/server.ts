@@ -46,7 +46,7 @@ async function main() {
     // Next's own upgrades (hot reload) exist in development only.
     if (!isSignalingUpgrade(req)) return upgrade ? void upgrade(req, socket, head) : socket.destroy();
     stampTrustedHeaders(req);
-    proxySignaling(req, socket, head);
+    void proxySignaling(req, socket, head);
   });
   server.listen(config.webPort, config.webHost, () => {
     log.info("listening", { url: `http://${config.webHost}:${config.webPort}` });

@@ -1,9 +1,10 @@
-// The edge's RTP input: one UDP port for every live session's WebRTC tracks. Packets are
-// told apart by SSRC; an SSRC seen for the first time is looked up in the registry the
-// worker wrote before starting ffmpeg (lib/webrtc/rtpSources.ts), once, and unknown or
-// unregistered senders are dropped.
+// The edge's RTP input: one UDP port for every live session's WebRTC tracks, as the
+// workers' relays send them. Packets are told apart by SSRC; an SSRC seen for the
+// first time is looked up in the registry the worker wrote before starting ffmpeg
+// (lib/webrtc/rtpSources.ts), once, and unknown or unregistered senders are dropped,
+// as is RTCP.
 import dgram from "node:dgram";
-import { lookupRtpSource, type RtpSourceInfo } from "../lib/webrtc/rtpSources.ts";
+import { isRtcp, lookupRtpSource, type RtpSourceInfo } from "../lib/webrtc/rtpSources.ts";
 import { parseRtpHeader } from "./rtp.ts";
 import type { Kind } from "./fanout.ts";
 
@@ -14,7 +15,6 @@ const UNKNOWN_RETRY_MS = 2000;
 
 export class RtpIngress {
   private socket: dgram.Socket | null = null;
-  private rtcpSink: dgram.Socket | null = null;
   private readonly routes = new Map<number, RtpSourceInfo>();
   private readonly unknown = new Map<number, number>();
   private readonly pending = new Set<number>();
@@ -24,16 +24,12 @@ export class RtpIngress {
 
   async start(port: number, host: string): Promise<number> {
     this.socket = await bind(port, host, (b) => this.receive(b));
-    const bound = this.socket.address().port;
-    // ffmpeg sends RTCP sender reports to port+1; swallowing them spares it ICMP errors.
-    this.rtcpSink = await bind(bound + 1, host, () => {}).catch(() => null);
-    return bound;
+    return this.socket.address().port;
   }
 
   close(): void {
     this.socket?.close();
-    this.rtcpSink?.close();
-    this.socket = this.rtcpSink = null;
+    this.socket = null;
   }
 
   /** Forgets the routes of a session the edge has let go of. */
@@ -42,7 +38,7 @@ export class RtpIngress {
   }
 
   private receive(packet: Buffer): void {
-    const h = parseRtpHeader(packet);
+    const h = isRtcp(packet) ? null : parseRtpHeader(packet);
     if (!h) {
       this.dropped++;
       return;

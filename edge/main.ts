@@ -2,7 +2,10 @@
 // WebRTC rendition as RTP to one UDP port (ingress.ts); viewers' OvenPlayer speaks
 // OvenMediaEngine's signaling over a WebSocket that the web app proxies from
 // /ws/<channel> (signaling.ts); every viewer's media goes out through one UDP port
-// (WEBRTC_UDP_PORT) from a per-session fanout (fanout.ts).
+// (WEBRTC_UDP_PORT) from a per-session fanout (fanout.ts). Several edges can run: each
+// announces itself (lib/webrtc/edges.ts), workers send every edge every session, and
+// the web app sends each new viewer to the edge with the most room.
+import os from "node:os";
 import nodeDataChannel from "node-datachannel";
 import { canonicalAddress, trustedProxyMatcher } from "../lib/addresses.ts";
 import { config } from "../lib/config.ts";
@@ -10,6 +13,7 @@ import { db } from "../lib/db.ts";
 import { countViewer } from "../lib/liveStatus.ts";
 import { logger } from "../lib/log.ts";
 import { TRUSTED_HEADERS } from "../lib/origin.ts";
+import { EDGE_HEARTBEAT_MS, announceEdge, withdrawEdge } from "../lib/webrtc/edges.ts";
 import { Fanout } from "./fanout.ts";
 import { RtpIngress } from "./ingress.ts";
 import { ErrorCode, SignalingError } from "./errors.ts";
@@ -67,7 +71,29 @@ const signaling = new SignalingServer({
   log: (msg) => log.info(msg),
 });
 const signalingPort = await signaling.listening();
-log.info("ready", { signaling: `${config.edgeSignalingBind}:${signalingPort}`, rtp: `${config.edgeRtpBind}:${rtpPort}`, webrtcUdp: config.webrtcUdpPort, publicIp: config.webrtcPublicIp || null });
+
+const edgeId = config.edgeId || `${os.hostname()}:${signalingPort}`;
+let announceFailing = false;
+async function announce() {
+  try {
+    await announceEdge({
+      id: edgeId,
+      rtp: { host: config.edgeRtpHost, port: rtpPort },
+      signalingUrl: config.edgeInternalUrl,
+      viewers: signaling.peerCount,
+      maxViewers: config.webrtcMaxViewers,
+      at: Date.now(),
+    });
+    if (announceFailing) log.info("announcing again");
+    announceFailing = false;
+  } catch (e) {
+    if (!announceFailing) log.warn("could not announce this edge; workers and the web app will not find it", { error: (e as Error).message });
+    announceFailing = true;
+  }
+}
+await announce();
+setInterval(() => void announce(), EDGE_HEARTBEAT_MS).unref();
+log.info("ready", { id: edgeId, signaling: `${config.edgeSignalingBind}:${signalingPort}`, rtp: `${config.edgeRtpBind}:${rtpPort}`, announced: `${config.edgeRtpHost}:${rtpPort} ${config.edgeInternalUrl}`, webrtcUdp: config.webrtcUdpPort, publicIp: config.webrtcPublicIp || null });
 
 // A session nobody watches and nobody sends is let go (its SSRC routes too).
 setInterval(() => {
@@ -80,11 +106,13 @@ setInterval(() => {
   }
 }, 15_000).unref();
 
-function stop() {
+async function stop() {
+  // Out of the registry first, so no new viewer is sent here while we close.
+  await Promise.race([withdrawEdge(edgeId).catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
   signaling.close();
   ingress.close();
   nodeDataChannel.cleanup();
   process.exit(0);
 }
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());

@@ -248,7 +248,11 @@ export const config = {
   get edgeSignalingBind() {
     return str("EDGE_SIGNALING_BIND", "127.0.0.1");
   },
-  /** How the web app reaches the edge's signaling port. */
+  /** This edge's name in the registry of edges; empty: host name and signaling port. */
+  get edgeId() {
+    return str("EDGE_ID", "");
+  },
+  /** How the web app reaches this edge's signaling port (the edge announces it). */
   get edgeInternalUrl() {
     return str("EDGE_INTERNAL_URL", `http://127.0.0.1:${int("EDGE_SIGNALING_PORT", 3334)}`).replace(/\/+$/, "");
   },
@@ -259,7 +263,7 @@ export const config = {
   get edgeRtpBind() {
     return str("EDGE_RTP_BIND", "127.0.0.1");
   },
-  /** Host workers send RTP to (the edge's address as workers reach it). */
+  /** This edge's RTP address as workers reach it (the edge announces it). */
   get edgeRtpHost() {
     return str("EDGE_RTP_HOST", "127.0.0.1");
   },
@@ -294,7 +298,6 @@ export const config = {
       .map((s) => s.trim())
       .filter(Boolean);
   },
-  /** WebRTC connections one client address may hold at once. */
   /** libdatachannel's own log (to the edge's stdout): Verbose, Debug, Info, Warning, Error, Fatal; empty is off. */
   get webrtcLogLevel() {
     const v = str("WEBRTC_LOG_LEVEL", "");
@@ -302,6 +305,7 @@ export const config = {
     if (v && !levels.includes(v)) throw new Error(`WEBRTC_LOG_LEVEL must be one of ${levels.join(", ")} (or empty)`);
     return v as "" | "Verbose" | "Debug" | "Info" | "Warning" | "Error" | "Fatal";
   },
+  /** WebRTC connections one client address may hold at once. */
   get webrtcMaxPeersPerAddress() {
     return int("WEBRTC_MAX_PEERS_PER_ADDRESS", 32);
   },

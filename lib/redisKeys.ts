@@ -52,6 +52,8 @@ export const REDIS_KEY = {
 
   /** String (JSON RtpSourceInfo, TTL): which session and track an RTP SSRC carries (worker writes, edge reads). */
   rtpSource: (ssrc: number) => `rtp-source:${ssrc}`,
+  /** Hash edge id → JSON EdgeAnnouncement: the running edges (see webrtc/edges.ts). */
+  edges: () => "edges",
 
   /** Key of a lock taken with withLock(name). */
   lock: (name: string) => `lock:${name}`,

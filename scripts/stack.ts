@@ -31,25 +31,21 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A free UDP port (and the `count - 1` after it: RTP takes port+1 for RTCP). */
-export async function freeUdpPort(count = 1): Promise<number> {
+/** A free UDP port. */
+export async function freeUdpPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    const sockets: dgram.Socket[] = [];
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    const s = dgram.createSocket("udp4");
     try {
-      for (let i = 0; i < count; i++) {
-        const s = dgram.createSocket("udp4");
-        sockets.push(s);
-        await new Promise<void>((resolve, reject) => {
-          s.once("error", reject);
-          s.bind(base + i, "127.0.0.1", () => resolve());
-        });
-      }
-      return base;
+      await new Promise<void>((resolve, reject) => {
+        s.once("error", reject);
+        s.bind(port, "127.0.0.1", () => resolve());
+      });
+      return port;
     } catch {
       // taken: try another
     } finally {
-      for (const s of sockets) s.close();
+      s.close();
     }
   }
   throw new Error("no free UDP port found");
@@ -83,7 +79,7 @@ export async function startStack(opts: { name: string; logDir: string; segmentSe
   const [port, rtmpPort, ingestInternalPort, rtmpsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const tls = ensureSelfSignedCertificate(`${mediaDir}-tls`);
   const [hsClientPort, hsFederationPort, appservicePort] = [await freePort(), await freePort(), await freePort()];
-  const [edgeSignalingPort, edgeRtpPort, webrtcUdpPort] = [await freePort(), await freeUdpPort(2), await freeUdpPort()];
+  const [edgeSignalingPort, edgeRtpPort, webrtcUdpPort] = [await freePort(), await freeUdpPort(), await freeUdpPort()];
   const baseUrl = `http://127.0.0.1:${port}`;
   // Password resets and email changes go out through real SMTP to a catcher of this run.
   const mail = await startMailCatcher({ dir: `${mediaDir}-mail`, port: await freePort(), user: "livehouse", password: randomBytes(9).toString("base64url") });

@@ -2,14 +2,14 @@
 // no second video encode. One rung's encoded video (already WebRTC-ready: H.264
 // without B-frames, keyframes every segment) goes through ffmpeg's tee muxer to both
 // its HLS segments and an RTP output; the audio is encoded once more, to Opus, which
-// WebRTC requires. Both RTP outputs tolerate failure (onfail=ignore): the edge being
-// away must never cost the HLS rendition a frame. Pure; liveLadder.ts assembles it.
+// WebRTC requires. Both RTP outputs tolerate failure (onfail=ignore): the relay or an edge
+// being away must never cost the HLS rendition a frame. Pure; liveLadder.ts assembles it.
 import type { FfmpegOutput } from "./spec.ts";
 import type { Rendition } from "./liveLadder.ts";
 import { RTP_PACKET_SIZE, RTP_PAYLOAD_TYPE, type RtpSsrcs } from "../webrtc/rtpSources.ts";
 
 export interface WebrtcTarget {
-  /** The edge's RTP address as workers reach it. */
+  /** Where ffmpeg sends RTP and RTCP: its worker's relay, which passes it to the edges. */
   host: string;
   port: number;
   ssrcs: RtpSsrcs;
@@ -39,7 +39,7 @@ export function teeSlave(muxerOptions: string[], target: string): string {
   return `[${pairs.join(":")}]${target}`;
 }
 
-const rtpUrl = (t: WebrtcTarget) => `rtp://${t.host}:${t.port}?pkt_size=${RTP_PACKET_SIZE}`;
+const rtpUrl = (t: WebrtcTarget) => `rtp://${t.host}:${t.port}?pkt_size=${RTP_PACKET_SIZE}&rtcpport=${t.port}`;
 
 function rtpSlave(t: WebrtcTarget, kind: "video" | "audio"): string {
   return `[f=rtp:${kind === "video" ? "select=v:" : ""}onfail=ignore:ssrc=${t.ssrcs[kind]}:payload_type=${RTP_PAYLOAD_TYPE[kind]}]${rtpUrl(t)}`;

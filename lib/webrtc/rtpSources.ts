@@ -1,8 +1,10 @@
-// The protocol between a worker's live ffmpeg and the edge: ffmpeg sends every live
-// session's WebRTC rendition as RTP to ONE edge UDP port, each track with an SSRC the
-// worker drew for that run and registered here first; the edge looks an unknown SSRC
-// up to learn which session and track it carries. A new run (takeover, restart,
-// reconnect) draws new SSRCs, which the edge sees as a new source epoch.
+// The protocol between a worker's live ffmpeg and the edges: ffmpeg sends every live
+// session's WebRTC rendition as RTP to its worker's relay (workers/live/rtpRelay.ts),
+// which passes it to ONE UDP port on every edge; each track has an SSRC the worker
+// drew for that run and registered here first, and an edge looks an unknown SSRC up
+// to learn which session and track it carries. A new run (takeover, restart,
+// reconnect) draws new SSRCs, which the edge sees as a new source epoch. ffmpeg's
+// RTCP goes to the same port as its RTP and is dropped (isRtcp).
 import { randomInt } from "node:crypto";
 import { redis } from "../redis.ts";
 import { REDIS_KEY } from "../redisKeys.ts";
@@ -22,6 +24,11 @@ export const RTP_PACKET_SIZE = 1200;
 
 // Longer than any stream runs between two transcode runs (each registers anew).
 const SOURCE_TTL_SECONDS = 7 * 24 * 3600;
+
+/** RTCP packet types (SR, RR, SDES, BYE, APP) sit where RTP has marker and payload type. */
+export function isRtcp(packet: Buffer): boolean {
+  return packet.length >= 2 && packet[1] >= 200 && packet[1] <= 204;
+}
 
 export interface RtpSsrcs {
   video: number;

@@ -32,7 +32,7 @@ describe("WebRTC rendition of the live command", () => {
     const [segments, rtp] = tee.target.split("|");
     assert.match(segments, /^\[f=segment:segment_time=2:segment_format=mpegts:segment_list=\/m\/720p30\/p0e1-segments\.csv:.*\]\/m\/720p30\/p0e1-%06d\.ts$/);
     assert.doesNotMatch(segments, /muxdelay|muxpreload/);
-    assert.equal(rtp, "[f=rtp:select=v:onfail=ignore:ssrc=111:payload_type=96]rtp://edge:5004?pkt_size=1200");
+    assert.equal(rtp, "[f=rtp:select=v:onfail=ignore:ssrc=111:payload_type=96]rtp://edge:5004?pkt_size=1200&rtcpport=5004");
     // The other rung is untouched.
     assert.equal(spec.outputs[1].target, "/m/480p30/p0e1-%06d.ts");
   });
@@ -40,7 +40,7 @@ describe("WebRTC rendition of the live command", () => {
   it("adds Opus audio as its own RTP output that may fail alone, and none for a silent source", () => {
     const { spec } = build(source1080, "720p30@2500k");
     const opus = spec.outputs.at(-1)!;
-    assert.equal(opus.target, "[f=rtp:onfail=ignore:ssrc=222:payload_type=111]rtp://edge:5004?pkt_size=1200");
+    assert.equal(opus.target, "[f=rtp:onfail=ignore:ssrc=222:payload_type=111]rtp://edge:5004?pkt_size=1200&rtcpport=5004");
     assert.deepEqual(opus.options.slice(0, 2), ["-map", "0:a:0"]);
     assert.ok(opus.options.includes("libopus"));
     assert.equal(opus.options[opus.options.indexOf("-ar") + 1], "48000");
