@@ -28,7 +28,7 @@ async function chooseEdge(): Promise<EdgeAnnouncement | null> {
   });
   const edge = pickEdge(edges, recentlySent);
   if (edge) sentSince.set(edge.id, { at: edge.at, sent: recentlySent(edge) + 1 });
-  if (sentSince.size > 4 * edges.length + 16) for (const id of sentSince.keys()) if (!edges.some((e) => e.id === id)) sentSince.delete(id);
+  for (const id of sentSince.keys()) if (!edges.some((e) => e.id === id)) sentSince.delete(id);
   return edge;
 }
 

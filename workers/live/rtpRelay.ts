@@ -17,7 +17,6 @@ export class RtpRelay {
   private targets: { host: string; port: number }[] = [];
   private refreshing: NodeJS.Timeout | null = null;
   private lastTargets = "";
-  forwarded = 0;
 
   private constructor(private readonly socket: dgram.Socket, private readonly edges: () => Promise<EdgeAnnouncement[]>) {
     socket.on("message", (packet) => this.relay(packet));
@@ -65,7 +64,6 @@ export class RtpRelay {
   private relay(packet: Buffer): void {
     if (isRtcp(packet)) return;
     for (const t of this.targets) this.socket.send(packet, t.port, t.host);
-    this.forwarded++;
   }
 
   close(): void {
