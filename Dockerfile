@@ -9,14 +9,15 @@ COPY package.json package-lock.json ./
 COPY vendor ./vendor
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx prisma generate && NODE_ENV=production npx next build
+# Compiled roles (dist/*.mjs): production runs plain JavaScript, no TypeScript loader.
+RUN npx prisma generate && NODE_ENV=production npx next build && node --import tsx scripts/compileRoles.ts
 
 FROM base AS runtime
 # ffmpeg for the workers (the same image runs every role).
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
-ENV NODE_ENV=production WEB_HOST=0.0.0.0 WEB_PORT=3000 MEDIA_DIR=/srv/media
+ENV NODE_ENV=production WEB_HOST=0.0.0.0 WEB_PORT=3000 MEDIA_DIR=/srv/media SCRATCH_DIR=/srv/scratch
 COPY --from=build --chown=node:node /srv/livehouse /srv/livehouse
-RUN mkdir -p /srv/media /srv/spool && chown node:node /srv/media /srv/spool
+RUN mkdir -p /srv/media /srv/spool /srv/scratch && chown node:node /srv/media /srv/spool /srv/scratch
 USER node
 EXPOSE 3000 1935 1936 1937 9009
-CMD ["node", "--import", "tsx", "app/server.ts"]
+CMD ["node", "dist/web.mjs"]

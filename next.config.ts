@@ -6,7 +6,13 @@ import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
-  serverExternalPackages: ["argon2", "pg", "@prisma/adapter-pg", "ioredis", "nodemailer"],
+  experimental: {
+    // Load each route's server code when it is first requested, not all of it at start: an idle
+    // web process keeps only what was used (bench:footprint).
+    preloadEntriesOnStart: false,
+  },
+  // The AWS SDK stays a plain node import too, loaded only when MEDIA_STORE=s3 (lib/media/s3Store.ts).
+  serverExternalPackages: ["argon2", "pg", "@prisma/adapter-pg", "ioredis", "nodemailer", "@aws-sdk/client-s3", "@aws-sdk/lib-storage", "@aws-sdk/s3-request-presigner"],
   async headers() {
     return [
       {

@@ -3,11 +3,10 @@
 // own Content-Security-Policy header, where Next finds it and puts it on its scripts.
 import { NextResponse, type NextRequest } from "next/server";
 import { config as settings } from "./lib/config.ts";
+import { mediaOrigin } from "./lib/media/layout.ts";
 import { isHttps } from "./lib/origin.ts";
 import { NONCE_HEADER } from "./lib/nonce.ts";
-import { newNonce, securityHeaders } from "./lib/securityHeaders.ts";
-
-const CHAT_EMBED = /^\/c\/[^/]+\/chat\/?$/;
+import { isFrameablePath, newNonce, securityHeaders } from "./lib/securityHeaders.ts";
 
 /** Origin of the homeserver as browsers reach it, or null when the setting is not a usable http(s) URL. */
 function homeserverOrigin(): string | null {
@@ -22,8 +21,9 @@ function homeserverOrigin(): string | null {
 export function proxy(request: NextRequest) {
   const nonce = newNonce();
   const headers = securityHeaders({
-    frameable: CHAT_EMBED.test(request.nextUrl.pathname),
+    frameable: isFrameablePath(request.nextUrl.pathname),
     homeserver: homeserverOrigin(),
+    media: mediaOrigin(),
     nonce,
     https: isHttps(request.headers),
     dev: process.env.NODE_ENV === "development",

@@ -49,7 +49,7 @@ export async function logoutAction(): Promise<void> {
   redirect("/");
 }
 
-const CHANNEL_FIELDS = ["slug", "title", "description", "reconnectGraceMinutes", "ladder"] as const;
+const CHANNEL_FIELDS = ["slug", "title", "description", "reconnectGraceMinutes", "ladder", "replayRetentionDays"] as const;
 
 const CHANNEL_CHECKBOXES = ["keepReplays", "webrtcEnabled"];
 

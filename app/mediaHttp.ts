@@ -5,22 +5,12 @@ import type http from "node:http";
 import { createReadStream } from "node:fs";
 import { createRequire } from "node:module";
 import { db } from "../lib/db.ts";
+import { cacheControlFor, contentDispositionFor, contentTypeFor, viewableSession } from "../lib/media/layout.ts";
 import { mediaStore } from "../lib/media/store.ts";
 
 const require = createRequire(import.meta.url);
 
-// The only shapes of path that exist. Anything else, including every "..",
-// encoded or not, is a 404 before the file system is touched.
-const HLS_PATH =
-  /^\/hls\/(live\/[0-9a-f-]{36}\/(?:(?:master|vod)\.m3u8|replay\.mp4|poster\.jpg|thumbs\/\d{4}\.jpg|[a-z0-9]+\/(?:(?:index|vod)\.m3u8|p\d+e\d+-\d{6}\.ts|s[0-9a-z]+-\d{6}\.ts)))$/;
-
-const TYPES: Record<string, string> = {
-  m3u8: "application/vnd.apple.mpegurl",
-  ts: "video/mp2t",
-  mp4: "video/mp4",
-  jpg: "image/jpeg",
-  js: "text/javascript; charset=utf-8",
-};
+const JS_TYPE = "text/javascript; charset=utf-8";
 
 const VENDOR: Record<string, string> = {
   "/vendor/ovenplayer.js": require.resolve("ovenplayer/dist/ovenplayer.js"),
@@ -61,7 +51,7 @@ export function serveMedia(req: http.IncomingMessage, res: http.ServerResponse):
   if (path.startsWith("/vendor/")) {
     const file = VENDOR[path];
     if (!file) return notFound(res), true;
-    res.writeHead(200, { "Content-Type": TYPES.js, "Cache-Control": "public, max-age=86400" });
+    res.writeHead(200, { "Content-Type": JS_TYPE, "Cache-Control": "public, max-age=86400" });
     if (req.method === "HEAD") res.end();
     else createReadStream(file).pipe(res);
     return true;
@@ -76,36 +66,47 @@ export function serveMedia(req: http.IncomingMessage, res: http.ServerResponse):
     res.writeHead(204, { ...cors, "Access-Control-Max-Age": "86400" }).end();
     return true;
   }
-  const m = HLS_PATH.exec(path);
-  if (!m) return notFound(res), true;
-  const key = m[1];
-  const ext = key.slice(key.lastIndexOf(".") + 1);
+  // Only the layout's viewable keys exist here; anything else (every "..", encoded or not)
+  // is a 404 before a store is asked.
+  const key = path.slice("/hls/".length);
+  const sessionId = viewableSession(key);
+  if (!sessionId) return notFound(res), true;
   void (async () => {
-    if (!(await sessionExists(key.split("/")[1]))) return notFound(res);
+    if (!(await sessionExists(sessionId))) return notFound(res);
     const store = mediaStore();
-    const size = await store.size(key);
+    // A plain GET (what players send for segments) is one read of the store; a Range or a HEAD
+    // asks the size first (with a bucket, one request each).
+    const whole = req.method === "GET" && !req.headers.range ? await store.read(key) : null;
+    const size = whole ? whole.size : await store.size(key);
     if (size === null) return notFound(res);
     const headers: Record<string, string> = {
       ...cors,
-      "Content-Type": TYPES[ext],
-      // Playlists change every segment; everything else never changes once it exists.
-      "Cache-Control": ext === "m3u8" ? "no-cache, no-store, must-revalidate" : "public, max-age=31536000, immutable",
+      "Content-Type": contentTypeFor(key),
+      "Cache-Control": cacheControlFor(key),
       "X-Content-Type-Options": "nosniff",
       "Accept-Ranges": "bytes",
     };
-    if (ext === "mp4") headers["Content-Disposition"] = 'inline; filename="replay.mp4"';
+    const disposition = contentDispositionFor(key);
+    if (disposition) headers["Content-Disposition"] = disposition;
     const range = parseRange(req.headers.range, size);
     if (range === "invalid") {
       res.writeHead(416, { ...headers, "Content-Range": `bytes */${size}` }).end();
       return;
     }
-    if (range) {
-      res.writeHead(206, { ...headers, "Content-Length": String(range.end - range.start + 1), "Content-Range": `bytes ${range.start}-${range.end}/${size}` });
-    } else {
-      res.writeHead(200, { ...headers, "Content-Length": String(size) });
+    if (req.method === "HEAD") {
+      res.writeHead(range ? 206 : 200, { ...headers, "Content-Length": String(range ? range.end - range.start + 1 : size), ...(range ? { "Content-Range": `bytes ${range.start}-${range.end}/${size}` } : {}) }).end();
+      return;
     }
-    if (req.method === "HEAD") return res.end();
-    store.openRead(key, range ?? undefined).on("error", () => res.destroy()).pipe(res);
+    const read = whole ?? (await store.read(key, range ?? undefined));
+    if (!read) return notFound(res);
+    if (range) {
+      res.writeHead(206, { ...headers, "Content-Length": String(range.end - range.start + 1), "Content-Range": `bytes ${range.start}-${range.end}/${read.size}` });
+    } else {
+      res.writeHead(200, { ...headers, "Content-Length": String(read.size) });
+    }
+    // A viewer that goes away mid-file must not keep the store's stream (a file, a bucket connection) open.
+    res.on("close", () => read.body.destroy());
+    read.body.on("error", () => res.destroy()).pipe(res);
   })().catch(() => {
     if (!res.headersSent) notFound(res);
     else res.destroy();

@@ -9,6 +9,8 @@ import { mailProblem } from "../lib/mail.ts";
 import { isSignalingUpgrade, proxySignaling } from "./wsProxy.ts";
 import { logger } from "../lib/log.ts";
 import { TRUSTED_HEADERS } from "../lib/origin.ts";
+import { serveChatFeed } from "./chatFeedHttp.ts";
+import { serveMetrics } from "./metricsHttp.ts";
 import { serveMedia } from "./mediaHttp.ts";
 
 const log = logger("web");
@@ -36,6 +38,8 @@ async function main() {
   const upgrade = dev ? app.getUpgradeHandler() : null;
   const server = http.createServer((req, res) => {
     if (serveMedia(req, res)) return;
+    if (serveChatFeed(req, res)) return;
+    if (serveMetrics(req, res)) return;
     stampTrustedHeaders(req);
     handle(req, res).catch((err) => {
       log.error("request failed", { path: req.url?.split("?")[0], error: String(err) });

@@ -8,7 +8,8 @@ import { config } from "../lib/config.ts";
 import { internalSecret } from "../lib/internalAuth.ts";
 import { logger } from "../lib/log.ts";
 import { bearer, tokenMatches } from "./hsAppService.ts";
-import { ModerationRefused, type ActorRole, type Moderation } from "./moderation.ts";
+import { ModerationRefused, ModerationTargetMissing, type ActorRole, type Moderation } from "./moderation.ts";
+import type { ChatFeedWriter } from "./chatFeed.ts";
 import type { RoomKeeper } from "./rooms.ts";
 import type { VirtualUsers } from "./virtualUsers.ts";
 
@@ -16,7 +17,7 @@ const log = logger("appservice");
 // The web's per-session chat devices (lib/sessions.ts chatDeviceId).
 const DEVICE_ID = /^LHW[0-9A-F]{20}$/;
 
-export function installInternalApi(app: Express, deps: { rooms: RoomKeeper; moderation: Moderation; users: VirtualUsers }): void {
+export function installInternalApi(app: Express, deps: { rooms: RoomKeeper; moderation: Moderation; users: VirtualUsers; feed: ChatFeedWriter }): void {
   const guard = async (req: Request, res: Response): Promise<boolean> => {
     if (tokenMatches(await internalSecret(), bearer(req))) return true;
     res.status(403).send({ errcode: "M_FORBIDDEN", error: "Bad token supplied" });
@@ -27,6 +28,10 @@ export function installInternalApi(app: Express, deps: { rooms: RoomKeeper; mode
       if (!(await guard(req, res))) return;
       await handler(req, res);
     } catch (err) {
+      if (err instanceof ModerationTargetMissing) {
+        res.status(404).send({ error: err.message });
+        return;
+      }
       if (err instanceof ModerationRefused) {
         res.status(422).send({ error: err.message });
         return;
@@ -74,11 +79,8 @@ export function installInternalApi(app: Express, deps: { rooms: RoomKeeper; mode
   app.post(
     "/_livehouse/v1/channels/:channelId/moderate",
     route(async (req, res) => {
-      const channel = await chatChannel(String(req.params.channelId));
-      if (!channel) {
-        res.status(404).send({ error: "Channel not found" });
-        return;
-      }
+      const channel = await channelOr404(req, res);
+      if (!channel) return;
       const parsed = moderationSchema.safeParse(req.body?.command);
       const actor = req.body?.actor as ActorRole;
       if (!parsed.success || (actor !== "owner" && actor !== "moderator")) {
@@ -90,7 +92,24 @@ export function installInternalApi(app: Express, deps: { rooms: RoomKeeper; mode
     }),
   );
 
+  app.post(
+    "/_livehouse/v1/channels/:channelId/feed-backfill",
+    route(async (req, res) => {
+      const channel = await channelOr404(req, res);
+      if (!channel) return;
+      await deps.feed.backfill(channel);
+      res.send({});
+    }),
+  );
+
   app.get("/_livehouse/v1/health", (_req, res) => {
     res.send({ ok: true, serverName: config.matrixServerName });
   });
+}
+
+/** The channel the path names, or null after answering 404. */
+async function channelOr404(req: Request, res: Response) {
+  const channel = await chatChannel(String(req.params.channelId));
+  if (!channel) res.status(404).send({ error: "Channel not found" });
+  return channel;
 }

@@ -9,12 +9,14 @@ import { AppServiceRegistration, Bridge, Logger } from "matrix-appservice-bridge
 import { db } from "../lib/db.ts";
 import { config } from "../lib/config.ts";
 import { chatChannel, chatChannelBySlug } from "../lib/chat/store.ts";
+import { pruneChatWithoutReplay } from "../lib/chat/chatArchive.ts";
 import { logger } from "../lib/log.ts";
 import { slugFromAlias } from "../lib/matrix/ids.ts";
 import { ensureRegistrationFile } from "../lib/matrix/registration.ts";
 import { QUEUE, bullConnection, bullPrefix, type ChatJob } from "../lib/queue.ts";
 import { HomeserverAppService, asAppService } from "./hsAppService.ts";
 import { installInternalApi } from "./internalApi.ts";
+import { ChatFeedWriter } from "./chatFeed.ts";
 import { Moderation } from "./moderation.ts";
 import { noticeText } from "./notices.ts";
 import { RoomKeeper } from "./rooms.ts";
@@ -59,8 +61,13 @@ const rules = new RoomRules(bot);
 const moderation = new Moderation(bot, rooms, () => rules.invalidate());
 const users = new VirtualUsers(bridge, registration.as_token);
 
-const appService = new HomeserverAppService(registration.hs_token, (events) => rules.process(events));
-installInternalApi(appService.expressApp as Express, { rooms, moderation, users });
+const feed = new ChatFeedWriter(bot, (roomId) => rules.channelOf(roomId));
+
+const appService = new HomeserverAppService(registration.hs_token, async (events) => {
+  const removed = await rules.process(events);
+  await feed.publish(events, removed);
+});
+installInternalApi(appService.expressApp as Express, { rooms, moderation, users, feed });
 appService.installErrorHandler();
 await bridge.listen(config.appservicePort, config.appserviceBind, 50, asAppService(appService));
 log.info("listening", { bind: config.appserviceBind, port: config.appservicePort, homeserver: config.matrixHomeserverUrl, serverName: config.matrixServerName });
@@ -120,10 +127,26 @@ const timeoutTimer = setInterval(async () => {
   }
 }, 1000);
 
+// The chat replay of sessions that ended without a replay is never played: delete it.
+const pruneChat = () =>
+  pruneChatWithoutReplay()
+    .then((n) => n && log.info("deleted the chat replay of sessions without a replay", { messages: n }))
+    .catch((err) => log.warn("could not prune chat replays", { error: String(err) }));
+void pruneChat();
+const pruneTimer = setInterval(pruneChat, 3600_000);
+
+// Feeds that Redis does not have (a new deployment, a Redis restart) start from the room's history.
+const withRooms = await db().channel.findMany({ where: { matrixRoomId: { not: null } }, select: { id: true } });
+for (const c of withRooms) {
+  const channel = await chatChannel(c.id);
+  if (channel) await feed.backfill(channel).catch((err) => log.warn("could not fill a chat feed from the room's history", { channelId: c.id, error: String(err) }));
+}
+
 log.info("ready", { pid: process.pid, rooms: roomless.length ? `created ${roomless.length}` : "all present" });
 
 async function stop() {
   clearInterval(timeoutTimer);
+  clearInterval(pruneTimer);
   await chatWorker.close().catch(() => {});
   await bridge.close().catch(() => {});
   process.exit(0);

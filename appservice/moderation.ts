@@ -1,16 +1,20 @@
 // Moderation commands from the dashboard and the web chat, carried out by the
 // bot (power 100), recorded in PostgreSQL so the dashboard lists them and
 // timeouts are lifted even after a restart.
+import { randomUUID } from "node:crypto";
 import type { MatrixClient } from "@vector-im/matrix-bot-sdk";
 import { describeTimeout, type ModerationCommand } from "../lib/chat/rules.ts";
 import { expiredTimeouts, forgetBan, moderatorIds, recordBan, setModerator, type ChatChannel } from "../lib/chat/store.ts";
 import { logger } from "../lib/log.ts";
 import { botUserId, isMatrixUserId, virtualUserId } from "../lib/matrix/ids.ts";
+import { emitWebhookEvent } from "../lib/webhooks/events.ts";
 import type { RoomKeeper } from "./rooms.ts";
 
 const log = logger("appservice");
 
 export class ModerationRefused extends Error {}
+/** The message (or room) the command names does not exist: the web answers 404. */
+export class ModerationTargetMissing extends Error {}
 
 export type ActorRole = "owner" | "moderator";
 
@@ -51,6 +55,7 @@ export class Moderation {
         await this.bot.kickUser(cmd.userId, roomId, cmd.reason || "Removed by a moderator");
         break;
       case "redact":
+        await this.requireEvent(roomId, cmd.eventId);
         await this.bot.redactEvent(roomId, cmd.eventId, cmd.reason || "Removed by a moderator");
         break;
       case "moderator":
@@ -61,6 +66,22 @@ export class Moderation {
     }
     this.onChange(channel.id);
     log.info("moderation applied", { channelId: channel.id, action: cmd.action, actor });
+    // Each command is an occasion of its own; the webhook only queues a job.
+    void emitWebhookEvent(channel.id, "chat.moderation", randomUUID(), { ...cmd, actor });
+  }
+
+  /**
+   * The homeserver accepts a redaction of any well-formed event id, even one
+   * that never existed or belongs to another room, and answers 200: ask first.
+   */
+  private async requireEvent(roomId: string, eventId: string): Promise<void> {
+    try {
+      await this.bot.getEvent(roomId, eventId);
+    } catch (err) {
+      const e = err as { statusCode?: number; body?: { errcode?: string } };
+      if (e.statusCode === 404 || e.body?.errcode === "M_NOT_FOUND") throw new ModerationTargetMissing("There is no such message in this chat.");
+      throw err;
+    }
   }
 
   /** Lifts timeouts whose time is up. Runs every second; the rows survive restarts. */

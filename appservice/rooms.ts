@@ -9,6 +9,14 @@ import { botUserId, roomAlias, roomAliasLocalpart, virtualUserId } from "../lib/
 
 const log = logger("appservice");
 
+/**
+ * "This room has no policy server" (MSC4284), said explicitly. Synapse looks the room's policy
+ * server up twice for every message it creates, and without an `m.room.policy` event each look
+ * also tries the unstable type: four uncached state queries per chat message. An empty policy
+ * event names no server (so none is asked) and halves them (bench:chat).
+ */
+const NO_POLICY_SERVER = { type: "m.room.policy", state_key: "", content: {} };
+
 export function roomTopic(channel: Pick<ChatChannel, "description" | "slug">): string {
   const watch = config.publicUrl ? `Watch: ${config.publicUrl.replace(/\/$/, "")}/c/${channel.slug}` : "";
   return [channel.description.trim(), watch].filter(Boolean).join(" · ").slice(0, 1000);
@@ -65,6 +73,7 @@ export class RoomKeeper {
             { type: "m.room.guest_access", state_key: "", content: { guest_access: "can_join" } },
             { type: "m.room.history_visibility", state_key: "", content: { history_visibility: "world_readable" } },
             { type: "m.room.join_rules", state_key: "", content: { join_rule: "public" } },
+            NO_POLICY_SERVER,
           ],
           power_level_content_override: channelPowerLevels({ botUserId: botUserId(), ownerUserId: ownerId, moderators }),
         });
@@ -77,6 +86,7 @@ export class RoomKeeper {
     await this.ensureState(roomId, "m.room.guest_access", { guest_access: "can_join" });
     await this.ensureState(roomId, "m.room.history_visibility", { history_visibility: "world_readable" });
     await this.ensureState(roomId, "m.room.join_rules", { join_rule: "public" });
+    await this.ensureState(roomId, NO_POLICY_SERVER.type, NO_POLICY_SERVER.content);
     await this.ensureAlias(roomId, alias);
     const existing = (await this.state(roomId, "m.room.power_levels")) as Partial<PowerLevelsContent> | null;
     const revoked = [...(this.revoked.get(channelId) ?? [])].filter((u) => !moderators.includes(u));

@@ -1,14 +1,20 @@
-// npm run bench:chat — chat latency through the real Synapse: 50 guests joined
-// to one channel room (each keeping its own /sync long-poll open, as a widget
-// does), together sending 20 messages a second for 30 s; a separate listening
-// client measures send → receive for every message. The appservice sees every
-// message too (its word filter and slow mode run on each), as in production.
+// npm run bench:chat — chat for a crowd through the real stack: 20 guests
+// joined to one channel room send 20 messages a second for 30 s (through
+// Synapse, as the widget does), while N viewers read the channel's feed (SSE
+// from the web tier, as the widget does). Measured per (reader, message): send
+// → seen; and Synapse's CPU seconds per message, with 50 and with 500
+// readers. One Matrix client long-polling /sync (an Element user) is timed too.
 import { randomBytes } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { FeedReader } from "../test/support/feedReader.ts";
 import { benchStack } from "./stack.ts";
 
-const GUESTS = Number(process.env.BENCH_CHAT_GUESTS ?? 50);
+const POSTERS = Number(process.env.BENCH_CHAT_POSTERS ?? 20);
 const RATE = Number(process.env.BENCH_CHAT_RATE ?? 20);
 const SECONDS = Number(process.env.BENCH_CHAT_SECONDS ?? 30);
+const CROWDS = (process.env.BENCH_CHAT_READERS ?? "50,500").split(",").map(Number);
+/** Element users long-polling /sync beside the feed readers (0 for none). */
+const MATRIX_CLIENTS = Number(process.env.BENCH_CHAT_MATRIX_CLIENTS ?? 1);
 
 const stack = await benchStack("benchchat");
 const { signUp } = await import("../lib/accounts.ts");
@@ -41,22 +47,20 @@ async function guest(name: string, roomId: string): Promise<Client> {
   return c;
 }
 
-type TimelineEvent = { type: string; content: { body?: string }; sender: string };
+type TimelineEvent = { type: string; content: { body?: string } };
 const FILTER = { room: { state: { lazy_load_members: true }, timeline: { limit: 50 }, ephemeral: { types: [] }, account_data: { types: [] } }, presence: { types: [] }, account_data: { types: [] } };
 
-/** A /sync long-poll loop like a chat widget's; calls onEvent for each timeline event. */
-function syncLoop(c: Client, roomId: string, stop: AbortSignal, onEvent?: (e: TimelineEvent, at: number) => void): Promise<void> {
+/** A Matrix client's /sync long-poll loop (Element's way of reading). */
+function syncLoop(c: Client, roomId: string, stop: AbortSignal, onEvent: (e: TimelineEvent, at: number) => void): Promise<void> {
   return (async () => {
     const filter = encodeURIComponent(JSON.stringify(FILTER));
     let since = (await mx<{ next_batch: string }>(c, "GET", `/_matrix/client/v3/sync?filter=${filter}&timeout=0`)).next_batch;
     while (!stop.aborted) {
       try {
-        const r = await mx<{ next_batch: string; rooms?: { join?: Record<string, { timeline?: { events: TimelineEvent[] } }> } }>(
-          c, "GET", `/_matrix/client/v3/sync?${process.env.BENCH_NOFILTER ? "" : `filter=${filter}&`}timeout=30000&since=${since}`, undefined, stop,
-        );
+        const r = await mx<{ next_batch: string; rooms?: { join?: Record<string, { timeline?: { events: TimelineEvent[] } }> } }>(c, "GET", `/_matrix/client/v3/sync?filter=${filter}&timeout=30000&since=${since}`, undefined, stop);
         const at = performance.now();
         since = r.next_batch;
-        for (const e of r.rooms?.join?.[roomId]?.timeline?.events ?? []) onEvent?.(e, at);
+        for (const e of r.rooms?.join?.[roomId]?.timeline?.events ?? []) onEvent(e, at);
       } catch (err) {
         if (!stop.aborted) throw err;
       }
@@ -64,100 +68,195 @@ function syncLoop(c: Client, roomId: string, stop: AbortSignal, onEvent?: (e: Ti
   })();
 }
 
+/** CPU seconds a process has used so far (0 once it is gone). */
+function cpuOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ ticks
+  } catch {
+    return 0;
+  }
+}
+
+const synapseCpuSeconds = () => cpuOf(stack.homeserver.process.pid);
+
+/** Where the machine's CPU goes: each role, Synapse, PostgreSQL and Redis (all their processes), this process (the readers and posters). */
+function cpuByPart(): Record<string, number> {
+  const parts: Record<string, number> = { synapse: synapseCpuSeconds(), "bench (readers, posters)": process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  for (const r of stack.roles) parts[r.label] = cpuOf(r.child.pid);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = (() => {
+      try {
+        return readFileSync(`/proc/${entry}/comm`, "utf8").trim();
+      } catch {
+        return "";
+      }
+    })();
+    const part = comm.startsWith("postgres") ? "postgres" : comm.startsWith("redis-server") ? "redis" : null;
+    if (part) parts[part] = (parts[part] ?? 0) + cpuOf(Number(entry));
+  }
+  return parts;
+}
+
+function cpuReport(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.keys(after)
+    .map((k) => [k, after[k] - (before[k] ?? 0)] as const)
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, s]) => `${k} ${s.toFixed(1)}`)
+    .join(", ");
+}
+
+/** Synapse's database transactions so far, by name: count and seconds (from its metrics listener). */
+async function synapseTransactions(): Promise<Map<string, { n: number; s: number }>> {
+  const out = new Map<string, { n: number; s: number }>();
+  const url = stack.env.LH_TEST_SYNAPSE_METRICS_URL;
+  if (!url) return out;
+  const text = await (await fetch(url)).text();
+  for (const m of text.matchAll(/^synapse_storage_transaction_time_(count|sum)(?:_total)?\{[^}]*\bdesc="([^"]+)"[^}]*\} ([0-9.e+-]+)$/gm)) {
+    const e = out.get(m[2]) ?? { n: 0, s: 0 };
+    if (m[1] === "count") e.n += Number(m[3]);
+    else e.s += Number(m[3]);
+    out.set(m[2], e);
+  }
+  return out;
+}
+
+function transactionReport(before: Map<string, { n: number; s: number }>, after: Map<string, { n: number; s: number }>, messages: number): string {
+  const rows = [...after].map(([k, v]) => ({ k, n: v.n - (before.get(k)?.n ?? 0), s: v.s - (before.get(k)?.s ?? 0) })).filter((r) => r.n > 0);
+  const n = rows.reduce((a, r) => a + r.n, 0);
+  const top = rows.sort((a, b) => b.s - a.s).slice(0, Number(process.env.BENCH_CHAT_TXN_ROWS ?? 6)).map((r) => `${r.k} ${(r.n / messages).toFixed(1)}×/${(r.s * 1000 / messages).toFixed(1)} ms`);
+  return `${(n / messages).toFixed(1)} per message; most time: ${top.join(", ")}`;
+}
+
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))];
 
-let exitCode = 0;
-
-async function channelRoom(title: string): Promise<{ channelId: string; roomId: string }> {
+async function channelRoom(title: string): Promise<{ channelId: string; slug: string; roomId: string }> {
   const owner = await signUp({ email: `bench-${randomBytes(3).toString("hex")}@bench.livehouse`, password: randomBytes(12).toString("hex"), displayName: "Bench" }, "bench");
-  const channel = await createChannel(owner.id, { slug: `bench-${randomBytes(3).toString("hex")}`, title, description: "", reconnectGraceMinutes: "1", ladder: "" });
+  const slug = `bench-${randomBytes(3).toString("hex")}`;
+  const channel = await createChannel(owner.id, { slug, title, description: "", reconnectGraceMinutes: "1", ladder: "" });
   for (let i = 0; i < 100; i++) {
     const roomId = (await db().channel.findUnique({ where: { id: channel.id } }))?.matrixRoomId;
-    if (roomId) return { channelId: channel.id, roomId };
+    if (roomId) return { channelId: channel.id, slug, roomId };
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("the appservice did not create the room");
 }
 
 interface Result {
+  readers: number;
   p50: number;
   p95: number;
+  syncP95: number;
+  cpuPerMessage: number;
   problems: number;
 }
 
-/** One run in a fresh room; `syncingGuests` of the guests also keep a /sync long-poll open. */
-async function scenario(label: string, syncingGuests: number): Promise<Result> {
-  const { channelId, roomId } = await channelRoom(label);
+async function scenario(readerCount: number): Promise<Result> {
+  const { slug, roomId } = await channelRoom(`crowd of ${readerCount}`);
+  const posters: Client[] = [];
+  for (let i = 0; i < POSTERS; i += 10) posters.push(...(await Promise.all(Array.from({ length: Math.min(10, POSTERS - i) }, (_, j) => guest(`poster ${i + j}`, roomId)))));
+  const elements = await Promise.all(Array.from({ length: MATRIX_CLIENTS }, (_, i) => guest(`element user ${i}`, roomId)));
+  const readers: FeedReader[] = [];
   const t0 = performance.now();
-  const guests: Client[] = [];
-  for (let i = 0; i < GUESTS; i += 10) guests.push(...(await Promise.all(Array.from({ length: Math.min(10, GUESTS - i) }, (_, j) => guest(`guest ${i + j}`, roomId)))));
-  const listener = await guest("listener", roomId);
-  console.log(`\n${label}: ${GUESTS} guests + 1 listener registered and joined in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${syncingGuests} of the guests long-poll /sync`);
+  for (let i = 0; i < readerCount; i += 50) {
+    const wave = Array.from({ length: Math.min(50, readerCount - i) }, () => new FeedReader(`${stack.baseUrl}/api/chat/${slug}/feed`));
+    await Promise.all(wave.map((r) => r.start()));
+    readers.push(...wave);
+  }
+  console.log(`\n${readerCount} readers: ${POSTERS} posting guests joined; readers connected in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  const stop = new AbortController();
-  const sentAt = new Map<number, number>();
-  const latencies: number[] = [];
   const tag = randomBytes(3).toString("hex");
   const re = new RegExp(`^bench ${tag} (\\d+)$`);
-  const loops = guests.slice(0, syncingGuests).map((g) => syncLoop(g, roomId, stop.signal));
-  loops.push(
-    syncLoop(listener, roomId, stop.signal, (e, at) => {
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  /** (message, when a reader saw it), to split each latency at the moment Synapse answered the sender. */
+  const deliveries: [number, number][] = [];
+  const answeredAt = new Map<number, number>();
+  const seen = new Map<number, number>();
+  for (const r of readers) {
+    r.onEntry = ({ entry, at }) => {
+      const m = entry.t === "msg" ? re.exec(entry.content.body) : null;
+      const sent = m ? sentAt.get(Number(m[1])) : undefined;
+      if (sent === undefined) return;
+      latencies.push(at - sent);
+      deliveries.push([Number(m![1]), at]);
+      seen.set(Number(m![1]), (seen.get(Number(m![1])) ?? 0) + 1);
+    };
+  }
+  const syncLatencies: number[] = [];
+  const stop = new AbortController();
+  const syncs = elements.map((element) =>
+    syncLoop(element, roomId, stop.signal, (e, at) => {
       const m = e.type === "m.room.message" ? re.exec(e.content.body ?? "") : null;
       const sent = m ? sentAt.get(Number(m[1])) : undefined;
-      if (sent !== undefined) {
-        latencies.push(at - sent);
-        sentAt.delete(Number(m![1]));
-      }
+      if (sent !== undefined) syncLatencies.push(at - sent);
     }),
   );
-  await new Promise((r) => setTimeout(r, 1000)); // every loop is parked in its long poll
+  await new Promise((r) => setTimeout(r, 1000));
 
   const total = RATE * SECONDS;
   const sendErrors: string[] = [];
-  const putMs: number[] = [];
   const sends: Promise<unknown>[] = [];
+  const answered: number[] = [];
+  const txns0 = await synapseTransactions();
+  const cpu0 = synapseCpuSeconds();
+  const parts0 = cpuByPart();
   const start = performance.now();
   for (let seq = 0; seq < total; seq++) {
-    const due = start + (seq * 1000) / RATE;
-    const wait = due - performance.now();
+    const wait = start + (seq * 1000) / RATE - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const g = guests[seq % guests.length];
-    const putStart = performance.now();
-    sentAt.set(seq, putStart);
+    const g = posters[seq % posters.length];
+    const at = performance.now();
+    sentAt.set(seq, at);
     sends.push(
       mx(g, "PUT", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${tag}${seq}`, { msgtype: "m.text", body: `bench ${tag} ${seq}` })
-        .then(() => putMs.push(performance.now() - putStart))
+        .then(() => {
+          answeredAt.set(seq, performance.now());
+          answered.push(performance.now() - at);
+        })
         .catch((err) => sendErrors.push(String(err))),
     );
   }
   await Promise.all(sends);
-  const sendSeconds = (performance.now() - start) / 1000;
-  const until = Date.now() + 10_000;
-  while (latencies.length + sendErrors.length < total && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  const expected = total * readerCount;
+  const until = Date.now() + 15_000;
+  while (latencies.length < expected - sendErrors.length * readerCount && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  const cpu = synapseCpuSeconds() - cpu0;
+  const parts = cpuReport(parts0, cpuByPart());
+  const txns = transactionReport(txns0, await synapseTransactions(), total);
   stop.abort();
-  await Promise.allSettled(loops);
+  await Promise.all(syncs.map((s) => s.catch(() => {})));
+  for (const r of readers) r.close();
 
   latencies.sort((a, b) => a - b);
-  putMs.sort((a, b) => a - b);
-  const lost = total - latencies.length;
-  console.log(`  sent ${total} messages in ${sendSeconds.toFixed(1)} s (${(total / sendSeconds).toFixed(1)}/s); ${sendErrors.length} send errors; ${lost} not received`);
+  syncLatencies.sort((a, b) => a - b);
+  answered.sort((a, b) => a - b);
+  const afterAnswer = deliveries.filter(([seq]) => answeredAt.has(seq)).map(([seq, at]) => at - answeredAt.get(seq)!).sort((a, b) => a - b);
+  const duplicates = [...seen.values()].filter((n) => n > readerCount).length;
+  const missing = expected - latencies.length;
+  console.log(`  ${total} messages at ${RATE}/s; ${sendErrors.length} send errors; ${missing} (reader, message) deliveries missing; ${duplicates} messages delivered twice`);
   if (sendErrors.length) console.log(`  first send error: ${sendErrors[0]}`);
-  console.log(`  send→receive latency ms: p50 ${pct(latencies, 50).toFixed(0)}, p95 ${pct(latencies, 95).toFixed(0)}, p99 ${pct(latencies, 99).toFixed(0)}, max ${latencies.at(-1)!.toFixed(0)}`);
-  console.log(`  send request (PUT) ms: p50 ${pct(putMs, 50).toFixed(0)}, p95 ${pct(putMs, 95).toFixed(0)}`);
-  await new Promise((r) => setTimeout(r, 2000));
-  const counted = (await db().channel.findUniqueOrThrow({ where: { id: channelId } })).chatMessageCount;
-  console.log(`  the appservice saw ${counted} of them`);
-  return { p50: pct(latencies, 50), p95: pct(latencies, 95), problems: lost + sendErrors.length };
+  console.log(`  send → seen by a reader, ms: p50 ${pct(latencies, 50).toFixed(0)}, p95 ${pct(latencies, 95).toFixed(0)}, p99 ${pct(latencies, 99).toFixed(0)}, max ${latencies.at(-1)!.toFixed(0)} (${latencies.length} samples)`);
+  console.log(`  of which send → Synapse answered the PUT (the homeserver's part), ms: p50 ${pct(answered, 50).toFixed(0)}, p95 ${pct(answered, 95).toFixed(0)}`);
+  console.log(`  and Synapse answered → seen by a reader (appservice, Redis, web, SSE; negative when the feed was first), ms: p50 ${pct(afterAnswer, 50).toFixed(0)}, p95 ${pct(afterAnswer, 95).toFixed(0)}`);
+  if (syncLatencies.length) console.log(`  send → seen by ${MATRIX_CLIENTS} Matrix client(s) (/sync), ms: p50 ${pct(syncLatencies, 50).toFixed(0)}, p95 ${pct(syncLatencies, 95).toFixed(0)}`);
+  console.log(`  Synapse CPU: ${cpu.toFixed(2)} s for ${total} messages = ${((cpu / total) * 1000).toFixed(1)} ms per message`);
+  console.log(`  CPU seconds during the run, by part: ${parts}`);
+  console.log(`  Synapse database transactions: ${txns}`);
+  return { readers: readerCount, p50: pct(latencies, 50), p95: pct(latencies, 95), syncP95: syncLatencies.length ? pct(syncLatencies, 95) : NaN, cpuPerMessage: cpu / total, problems: missing + duplicates + sendErrors.length };
 }
 
+let exitCode = 0;
 try {
-  // The issue's measure: 50 guests in the room sending, latency at one listening client.
-  const main = await scenario(`${GUESTS} guests, 1 listening client`, 0);
-  // Every viewer's widget long-polls /sync: the whole room's fan-out, reported for scale.
-  const fanout = process.env.BENCH_CHAT_SKIP_FANOUT ? null : await scenario("fan-out (every guest syncing)", GUESTS);
-  if (main.problems || fanout?.problems) exitCode = 1;
-  if (fanout) console.log(`\nchat p95 ms with all ${GUESTS} guests syncing: ${fanout.p95.toFixed(0)}`);
-  console.log(`chat p95 ms: ${main.p95.toFixed(0)}`);
+  const results: Result[] = [];
+  for (const n of CROWDS) results.push(await scenario(n));
+  if (results.some((r) => r.problems)) exitCode = 1;
+  const [first, last] = [results[0], results.at(-1)!];
+  console.log(`\nSynapse CPU per message: ${(first.cpuPerMessage * 1000).toFixed(1)} ms with ${first.readers} readers, ${(last.cpuPerMessage * 1000).toFixed(1)} ms with ${last.readers} (ratio ${(last.cpuPerMessage / first.cpuPerMessage).toFixed(2)})`);
+  console.log(`chat p95 ms with ${last.readers} readers: ${last.p95.toFixed(0)}`);
 } catch (err) {
   console.error(err);
   exitCode = 1;

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { benchStack } from "./stack.ts";
 import { cachedSource, publishFile } from "../test/support/media.ts";
 import { allocationAttack, hostileAmfAttack, hugeAmfAttack, trickleAttack, zeroChunkSizeAttack } from "../test/support/rtmpAttacks.ts";
+import { INGEST } from "../scripts/roles.ts";
 
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const SEGMENT = 2;
@@ -30,7 +31,7 @@ try {
     if (status.hlsUrl) playlist = new URL(status.hlsUrl.replace("master.m3u8", "360p30/index.m3u8"), stack.baseUrl);
     else await sleep(250);
   }
-  const [ingest] = rolePids("ingest/main.ts");
+  const [ingest] = rolePids(INGEST);
 
   // Segment arrivals, noted as a player polling the playlist would see them.
   const arrivals: number[] = [];
@@ -85,7 +86,7 @@ try {
   await sleep(3000);
   watching = false;
   await watcher;
-  const sameIngest = rolePids("ingest/main.ts").join(",") === String(ingest);
+  const sameIngest = rolePids(INGEST).join(",") === String(ingest);
   await pub.stop();
 
   const base = worstGap(baseFrom, baseTo);

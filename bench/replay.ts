@@ -6,9 +6,9 @@
 // (publishing ten minutes live would only measure the clock), then ended through
 // the live-session state machine like any other: the worker's finalize job
 // builds the replay and queues the export.
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import { encodeSampleSegments } from "./sampleSegments.ts";
 import { benchStack } from "./stack.ts";
 
 const SHORT = 60;
@@ -22,21 +22,12 @@ const { planRenditions } = await import("../lib/ffmpeg/liveLadder.ts");
 const { parseLadder } = await import("../lib/ladder.ts");
 const { renderMasterPlaylist } = await import("../lib/hls/playlist.ts");
 const { QUEUE, queue } = await import("../lib/queue.ts");
-const { parseSegmentLine } = await import("../lib/hls/segmentList.ts");
 
 const media = stack.env.MEDIA_DIR!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // One minute of real 720p30 segments (2 s each), made once and reused for every part.
-const sample = path.join(media, "bench-sample");
-mkdirSync(sample, { recursive: true });
-execFileSync("ffmpeg", [
-  "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-f", "lavfi", "-i", "sine=frequency=440",
-  "-t", String(SHORT), "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "2500k", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-  "-c:a", "aac", "-b:a", "128k", "-f", "segment", "-segment_time", String(SEG), "-segment_list", path.join(sample, "list.csv"),
-  "-segment_list_type", "csv", "-reset_timestamps", "0", path.join(sample, "%06d.ts"),
-]);
-const sampleSegments = readFileSync(path.join(sample, "list.csv"), "utf8").trim().split("\n").map((l) => parseSegmentLine(l)!);
+const sampleSegments = encodeSampleSegments({ dir: path.join(media, "bench-sample"), width: 1280, height: 720, videoKbps: 2500, seconds: SHORT, segmentSeconds: SEG });
 
 const user = await signUp({ email: "bench-replay@livehouse.local", password: "benchmark-password", displayName: "Bench" }, "bench");
 const channel = await createChannel(user.id, { slug: "bench-replay", title: "Bench", reconnectGraceMinutes: "0" });
@@ -56,7 +47,7 @@ async function layDownSession(minutes: number) {
     await db().livePart.create({ data: { sessionId: session.id, index: p, startedAt, endedAt, transcodeDoneAt: endedAt } });
     for (const [i, s] of sampleSegments.entries()) {
       const uri = `p${p}e1-${String(i).padStart(6, "0")}.ts`;
-      copyFileSync(path.join(sample, s.file), path.join(dir, uri));
+      copyFileSync(s.file, path.join(dir, uri));
       segments.push({ uri, duration: s.end - s.start, part: p, programDateTime: startedAt.getTime() + s.start * 1000, discontinuity: p > 0 && i === 0 ? true : undefined });
     }
   }

@@ -1,7 +1,7 @@
 // The whole platform for a benchmark (scripts/stack.ts), with this process
 // pointed at it, and one way to take it all down again.
 import path from "node:path";
-import { root, startStack, type Stack } from "../scripts/stack.ts";
+import { root, startStack, type Stack, type StackOptions } from "../scripts/stack.ts";
 
 export interface BenchChannel {
   userId: string;
@@ -12,8 +12,8 @@ export interface BenchChannel {
   rtmpUrl: string;
 }
 
-export async function benchStack(name: string, opts: { segmentSeconds?: number; workers?: number } = {}): Promise<Stack & { shutdown(): Promise<void>; channel(slug: string, settings?: { graceMinutes?: string; ladder?: string }): Promise<BenchChannel> }> {
-  const stack = await startStack({ name, logDir: path.join(root, "test-results", "bench-logs"), workers: 1, ...opts });
+export async function benchStack(name: string, opts: Omit<StackOptions, "name" | "logDir"> = {}): Promise<Stack & { shutdown(): Promise<void>; channel(slug: string, settings?: { graceMinutes?: string; ladder?: string }): Promise<BenchChannel> }> {
+  const stack = await startStack({ name, logDir: path.join(root, "test-results", "bench-logs"), workers: 1, s3: false, ...opts });
   Object.assign(process.env, stack.env);
   return {
     ...stack,

@@ -10,7 +10,7 @@ import nodeDataChannel from "node-datachannel";
 import { canonicalAddress, trustedProxyMatcher } from "../lib/addresses.ts";
 import { config } from "../lib/config.ts";
 import { db } from "../lib/db.ts";
-import { countViewer } from "../lib/liveStatus.ts";
+import { VIEWER_ID, countViewer } from "../lib/viewers.ts";
 import { logger } from "../lib/log.ts";
 import { TRUSTED_HEADERS } from "../lib/origin.ts";
 import { EDGE_HEARTBEAT_MS, announceEdge, withdrawEdge } from "../lib/webrtc/edges.ts";
@@ -34,7 +34,6 @@ const ingress = new RtpIngress((source, kind, packet) => fanoutFor(source.sessio
 const rtpPort = await ingress.start(config.edgeRtpPort, config.edgeRtpBind);
 
 const SLUG_PATH = /^\/ws\/([a-z0-9-]{1,64})\/?(?:\?(.*))?$/;
-const VIEWER_ID = /^[A-Za-z0-9_-]{8,40}$/;
 
 /** The live session a /ws/<channel> connection plays, or why not (OvenPlayer then plays HLS). */
 async function resolve(c: ConnectionInfo): Promise<Resolved> {

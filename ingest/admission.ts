@@ -16,6 +16,7 @@ import { REDIS_KEY } from "../lib/redisKeys.ts";
 import { Context, RtmpSession, type NmsSession } from "./nms.ts";
 import { canonicalAddress } from "../lib/addresses.ts";
 import { RtmpGuard } from "./rtmpGuard.ts";
+import { COUNTER, count } from "../lib/metrics.ts";
 
 const log = logger("ingest");
 
@@ -77,6 +78,7 @@ async function countAgainst(ip: string): Promise<void> {
 /** A bad stream key or application: close, and count it against the address. */
 export async function refuseBadKey(session: NmsSession, ip: string, reason: string): Promise<void> {
   log.warn("publish refused", { reason, ip, conn: session.id });
+  void count(COUNTER.ingestRefusals, { reason: "stream key" });
   session.socket.destroy();
   await countAgainst(ip);
 }
@@ -85,6 +87,7 @@ export async function refuseBadKey(session: NmsSession, ip: string, reason: stri
 function refuseAbuse(socket: net.Socket, ip: string, reason: string): void {
   if (socket.destroyed) return;
   warnOnce("connection closed", ip, { reason });
+  void count(COUNTER.ingestRefusals, { reason: "protocol" });
   socket.destroy();
   void countAgainst(ip);
 }
@@ -151,7 +154,10 @@ export function admit(socket: net.Socket, ip: string): void {
 
   isBlocked(ip).then(
     (blocked) => {
-      if (blocked) return socket.destroy();
+      if (blocked) {
+        void count(COUNTER.ingestRefusals, { reason: "address blocked" });
+        return socket.destroy();
+      }
       if (socket.destroyed) return;
       const session = new RtmpSession(socket);
       // NMS parses untrusted bytes inside a socket 'data' handler: the guard sees them

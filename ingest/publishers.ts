@@ -15,6 +15,7 @@ import { avcDimensionsFromFlvSequenceHeader, judgeSource, type ObservedSource } 
 import type { PartSpool } from "./spool.ts";
 import type { SpoolRegistry } from "./spoolRegistry.ts";
 import { PublisherStats } from "./stats.ts";
+import { COUNTER, count } from "../lib/metrics.ts";
 
 const log = logger("ingest");
 const SOURCE_WAIT_SECONDS = 10;
@@ -188,6 +189,7 @@ export class Publishers {
       if (!source) return;
       if (!source.ok) {
         log.warn("publish refused: source cannot be transcoded", { channel: auth.channelId, ip: p.ip, reason: source.reason });
+        void count(COUNTER.ingestRefusals, { reason: "source" });
         await reportStreamProblem(auth.channelId, source.reason).catch(() => {});
         return void p.session.socket.destroy();
       }
@@ -225,6 +227,7 @@ export class Publishers {
       }
       // Verified: only a stalled publisher is dropped now.
       s.socket.setTimeout(30_000, () => s.socket.destroy());
+      void count(COUNTER.ingestPublishes);
       log.info("publish accepted", {
         channel: auth.channelId,
         session: p.part.sessionId,

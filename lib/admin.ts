@@ -12,7 +12,8 @@ import { logger } from "./log.ts";
 
 const log = logger("web");
 
-async function assertAdmin(actingUserId: string): Promise<void> {
+/** Throws NotFoundError unless the user is an enabled instance admin. */
+export async function assertAdmin(actingUserId: string): Promise<void> {
   const u = await db().user.findUnique({ where: { id: actingUserId }, select: { isAdmin: true, disabledAt: true } });
   // Not "forbidden": a non-admin learns nothing about the admin pages.
   if (!u?.isAdmin || u.disabledAt) throw new NotFoundError();

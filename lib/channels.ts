@@ -1,6 +1,7 @@
 // Channels and their stream keys. Every function that reads or changes a
 // creator's data takes the acting user's id and filters by ownership in the same
 // query: authorization lives here, not in a middleware or a page.
+import { forgetChatFeed } from "./chat/feedStore.ts";
 import { db, isUniqueViolation } from "./db.ts";
 import { LimitError, NotFoundError, ValidationError } from "./errors.ts";
 import { logger } from "./log.ts";
@@ -16,12 +17,13 @@ const log = logger("channels");
 
 const keyListing = { id: true, label: true, hint: true, createdAt: true, lastUsedAt: true } as const;
 
-export type ChannelFormInput = Partial<Record<"slug" | "title" | "description" | "reconnectGraceMinutes" | "ladder" | "keepReplays" | "webrtcEnabled", string>>;
+export type ChannelFormInput = Partial<Record<"slug" | "title" | "description" | "reconnectGraceMinutes" | "ladder" | "keepReplays" | "webrtcEnabled" | "replayRetentionDays", string>>;
 
 function parseChannel(input: ChannelFormInput): ChannelInput {
   const parsed = channelSchema.safeParse({
     ...input,
     reconnectGraceMinutes: input.reconnectGraceMinutes === "" ? undefined : input.reconnectGraceMinutes,
+    replayRetentionDays: input.replayRetentionDays === undefined || input.replayRetentionDays.trim() === "" ? null : input.replayRetentionDays,
   });
   if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
   return parsed.data;
@@ -36,6 +38,7 @@ function toRow(c: ChannelInput) {
     ladder: c.ladder,
     keepReplays: c.keepReplays,
     webrtcEnabled: c.webrtcEnabled,
+    replayRetentionDays: c.replayRetentionDays,
   };
 }
 
@@ -97,6 +100,7 @@ export async function deleteChannel(userId: string, channelId: string): Promise<
       log.error("could not queue removing a deleted channel's media", { channelId, error: String(err) }),
     );
   }
+  await forgetChatFeed(channelId).catch((err) => log.warn("could not delete the chat feed", { channelId, error: String(err) }));
   if (channel?.matrixRoomId) {
     await enqueueChat({ kind: "close-room", roomId: channel.matrixRoomId, title: channel.title }).catch((err) =>
       log.warn("could not queue closing the chat room", { channelId, error: String(err) }),
@@ -109,6 +113,15 @@ export async function listChannelsWithKeys(userId: string) {
     where: { ownerId: userId },
     orderBy: { createdAt: "asc" },
     include: { streamKeys: { where: { revokedAt: null }, orderBy: { createdAt: "asc" }, select: keyListing } },
+  });
+}
+
+/** The user's channels as the API lists them; `onlyChannelId` narrows to one (a channel token's). */
+export async function listOwnedChannels(userId: string, onlyChannelId: string | null = null) {
+  return db().channel.findMany({
+    where: { ownerId: userId, ...(onlyChannelId ? { id: onlyChannelId } : {}) },
+    orderBy: { createdAt: "asc" },
+    select: { id: true, slug: true, title: true, description: true, createdAt: true },
   });
 }
 

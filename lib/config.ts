@@ -141,6 +141,20 @@ export const config = {
   get ingestSpoolMaxMb() {
     return int("INGEST_SPOOL_MAX_MB", 4096);
   },
+  /** Bearer token for GET /metrics (Prometheus); empty: /metrics is off. */
+  get metricsToken() {
+    return str("METRICS_TOKEN", "");
+  },
+  /** Let webhooks reach loopback, private, link-local, CGNAT and other non-public addresses (a trusted LAN's receivers; the test stack). Off: such destinations are refused (SSRF). */
+  get webhookAllowPrivate() {
+    return bool("WEBHOOK_ALLOW_PRIVATE", false);
+  },
+  /** How long one webhook delivery attempt may take, connection to last byte read. */
+  get webhookTimeoutSeconds() {
+    const n = int("WEBHOOK_TIMEOUT_SECONDS", 10);
+    if (n < 1 || n > 120) throw new Error(`WEBHOOK_TIMEOUT_SECONDS must be between 1 and 120, got ${n}`);
+    return n;
+  },
   /** Secret for internal ingest reads; empty: generated once and kept in Redis. */
   get internalSecret() {
     return str("INTERNAL_SECRET", "");
@@ -171,9 +185,50 @@ export const config = {
   get ingestMinBytesPerSecond() {
     return int("INGEST_MIN_BYTES_PER_SECOND", 500);
   },
-  /** Root of the local media store (live HLS, replays). Workers on other hosts mount the same directory. */
+  /** Where media lives: "local" (the directory MEDIA_DIR) or "s3" (an S3-compatible bucket, S3_*). */
+  get mediaStore(): "local" | "s3" {
+    const v = str("MEDIA_STORE", "local");
+    if (v !== "local" && v !== "s3") throw new Error(`MEDIA_STORE must be "local" or "s3", got "${v}"`);
+    return v;
+  },
+  /** Days replays are kept before they are deleted (channels may override it); 0 keeps them forever. */
+  get replayRetentionDays() {
+    return int("REPLAY_RETENTION_DAYS", 0);
+  },
+  /** Most the media store may hold (GB, decimals allowed); over it the oldest replays are deleted first. 0: no budget. */
+  get mediaBudgetBytes() {
+    const raw = str("MEDIA_BUDGET_GB", "0");
+    const gb = Number(raw);
+    if (!Number.isFinite(gb) || gb < 0) throw new Error(`MEDIA_BUDGET_GB must be a number of gigabytes (0 for no budget), got "${raw}"`);
+    return Math.round(gb * 1e9);
+  },
+  /** Root of the local media store (live HLS, replays). */
   get mediaDir() {
     return str("MEDIA_DIR", ".livehouse/media");
+  },
+  /** A role's own working directory for ffmpeg's output before it is published to the store (never shared). */
+  get scratchDir() {
+    return str("SCRATCH_DIR", ".livehouse/scratch");
+  },
+  /** Base URL browsers fetch media from (a public bucket or its CDN). Empty: through the web app, at /hls/. */
+  get mediaPublicUrl() {
+    return str("MEDIA_PUBLIC_URL", "").replace(/\/+$/, "");
+  },
+  /** The S3-compatible bucket of MEDIA_STORE=s3. */
+  get s3() {
+    return {
+      endpoint: str("S3_ENDPOINT", ""),
+      region: str("S3_REGION", "us-east-1"),
+      bucket: str("S3_BUCKET", "livehouse"),
+      accessKeyId: str("S3_ACCESS_KEY_ID", ""),
+      secretAccessKey: str("S3_SECRET_ACCESS_KEY", ""),
+      /** Path-style URLs (endpoint/bucket/key): what most self-hosted servers want. */
+      forcePathStyle: bool("S3_FORCE_PATH_STYLE", true),
+      /** Let Livehouse make the bucket readable by browsers (a policy for the viewable keys, and CORS), for MEDIA_PUBLIC_URL. */
+      publicRead: bool("S3_PUBLIC_READ", false),
+      /** Key prefix inside the bucket, so several instances can share one. */
+      prefix: str("S3_PREFIX", "").replace(/^\/+|\/+$/g, ""),
+    };
   },
   get hlsSegmentSeconds() {
     return int("HLS_SEGMENT_SECONDS", 2);

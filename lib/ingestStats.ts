@@ -35,6 +35,22 @@ export interface IngestStats {
 }
 
 export const INGEST_STATS_INTERVAL_MS = 2000;
+
+/** The encoder sends media slower than real time: the computer running OBS is overloaded. */
+export function encoderTooSlow(s: Pick<IngestStats, "sendSpeed">): boolean {
+  return s.sendSpeed !== null && s.sendSpeed < 0.95;
+}
+
+/**
+ * Frames arrive at under 90 % of the frame rate the encoder declared: it is dropping
+ * frames before they reach us (OBS does when the upload cannot keep up). Returns the
+ * share of frames that arrived, or null when nothing is missing (or nothing is known).
+ */
+export function framesArriving(s: Pick<IngestStats, "fps" | "declaredFps">): number | null {
+  if (s.fps === null || !s.declaredFps) return null;
+  const share = s.fps / s.declaredFps;
+  return share < 0.9 ? Math.round(share * 100) / 100 : null;
+}
 /** A connected publisher's record lapses this long after ingest stops refreshing it (ingest died). */
 const HEARTBEAT_TTL_SECONDS = 10;
 /** A finished part's record stays for its transcode to learn where the source ends. */

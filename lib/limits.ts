@@ -9,5 +9,7 @@ export const LIMITS = {
   titleMax: 100,
   descriptionMax: 2000,
   graceMinutesMax: 60,
+  /** Longest replay retention a channel may set (days; 0 keeps forever). */
+  retentionDaysMax: 3650,
   keyLabelMax: 60,
 } as const;

@@ -11,6 +11,8 @@ import { enqueueChat, enqueueControl, enqueueSlate, enqueueTranscode, type ChatJ
 import { publisherAlive } from "./ingestStats.ts";
 import { redis } from "./redis.ts";
 import { instanceDefaultLadder } from "./capacity.ts";
+import { emitWebhookEvent } from "./webhooks/events.ts";
+import { closeSessionStats, createSessionStats } from "./stats/sessionStats.ts";
 
 export type LiveStatus = "live" | "reconnecting" | "ended";
 
@@ -118,6 +120,7 @@ export async function publisherConnected(input: {
         },
       });
       sessionId = created.id;
+      await createSessionStats(tx, sessionId);
     } else {
       sessionId = open!.id;
       await tx.liveSession.update({ where: { id: sessionId }, data: { status: "live" } });
@@ -132,6 +135,8 @@ export async function publisherConnected(input: {
         streamKeyId: input.streamKeyId,
         startedAt: input.startedAt,
         timelineOffsetMs: Math.round(input.timelineOffsetMs),
+        // Where workers read this part's spool: the ingest the publisher reached.
+        ingestUrl: config.ingestInternalUrl,
         ...input.media,
       },
     });
@@ -141,6 +146,9 @@ export async function publisherConnected(input: {
   if (result.newSession || result.resumed) {
     await chatNotice({ kind: "notice", channelId: input.channelId, notice: result.newSession ? "live" : "resumed", ref: `${result.sessionId}-${result.partIndex}` });
   }
+  // Webhooks only queue a job, and are not waited for.
+  if (result.newSession) void emitWebhookEvent(input.channelId, "stream.started", result.sessionId, { sessionId: result.sessionId, startedAt: input.startedAt.toISOString() });
+  else if (result.resumed) void emitWebhookEvent(input.channelId, "stream.resumed", `${result.sessionId}-${result.partIndex}`, { sessionId: result.sessionId, part: result.partIndex });
   return result;
 }
 
@@ -216,8 +224,15 @@ async function chatNotice(job: Extract<ChatJob, { kind: "notice" }>): Promise<vo
 
 async function applyEffects(sessionId: string, t: Transition, partIndex: number): Promise<void> {
   if (t.status === "reconnecting" || t.status === "ended") {
-    const s = await db().liveSession.findUnique({ where: { id: sessionId }, select: { channelId: true } });
-    if (s) await chatNotice({ kind: "notice", channelId: s.channelId, notice: t.status, ref: `${sessionId}-${partIndex}` });
+    const s = await db().liveSession.findUnique({ where: { id: sessionId }, select: { channelId: true, startedAt: true, endedAt: true, endReason: true } });
+    if (s) {
+      await chatNotice({ kind: "notice", channelId: s.channelId, notice: t.status, ref: `${sessionId}-${partIndex}` });
+      if (t.status === "reconnecting") {
+        void emitWebhookEvent(s.channelId, "stream.reconnecting", `${sessionId}-${partIndex}`, { sessionId, part: partIndex, reconnectWindowSeconds: t.scheduleExpiry ?? 0 });
+      } else {
+        void emitWebhookEvent(s.channelId, "stream.ended", sessionId, { sessionId, startedAt: s.startedAt.toISOString(), endedAt: s.endedAt?.toISOString() ?? null, reason: s.endReason });
+      }
+    }
   }
   if (t.scheduleExpiry) {
     await enqueueControl({ kind: "grace-expired", sessionId, partIndex }, t.scheduleExpiry * 1000);
@@ -225,6 +240,8 @@ async function applyEffects(sessionId: string, t: Transition, partIndex: number)
   }
   if (t.disconnectPublisher) await disconnectPublishers(sessionId);
   if (t.finalize) await enqueueControl({ kind: "finalize", sessionId });
+  // Statistics are a side show too: the sweep closes them later if this fails.
+  if (t.status === "ended") await closeSessionStats(sessionId).catch((err) => log.warn("could not close the session's statistics", { session: sessionId, error: String(err) }));
 }
 
 /** The session a channel shows right now (live or reconnecting), if any. */

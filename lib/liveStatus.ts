@@ -1,14 +1,16 @@
 // What a viewer's page and a creator's dashboard are told about a channel's live state.
-import { createHash } from "node:crypto";
 import { config } from "./config.ts";
 import { db } from "./db.ts";
 import { NotFoundError } from "./errors.ts";
-import { liveKey } from "./hls/livePlaylists.ts";
-import { readIngestStats, type IngestStats } from "./ingestStats.ts";
+import { MEDIA_KEY, mediaUrl } from "./media/layout.ts";
+import { encoderTooSlow, readIngestStats, type IngestStats } from "./ingestStats.ts";
 import { describeHealth, readTranscodeHealth } from "./live/transcodeHealth.ts";
+import { STORAGE_FULL_MESSAGE, storageFull } from "./media/storageHealth.ts";
 import { mediaStore } from "./media/store.ts";
-import { REDIS_KEY } from "./redisKeys.ts";
-import { redis } from "./redis.ts";
+import { sessionStatsView, type SessionStatsView } from "./stats/statsView.ts";
+import { countViewer } from "./viewers.ts";
+
+// Viewer counting lives in viewers.ts; these names are kept for the roles that import them from here.
 
 export type PublicStatus = "offline" | "starting" | "live" | "reconnecting";
 
@@ -26,34 +28,10 @@ export interface PublicLive {
   webrtc?: { path: string; iceServers?: { urls: string | string[]; username?: string; credential?: string }[] };
 }
 
-const VIEWER_TTL_MS = 20_000;
 /** An ended session whose transcode is still listing stays on air this long at most. */
-const FINISHING_MAX_MS = 6 * 3600 * 1000;
+export const FINISHING_MAX_MS = 6 * 3600 * 1000;
 /** A stream problem is shown on the channel page for this long. */
 const PUBLIC_PROBLEM_MS = 30 * 60 * 1000;
-
-/** Viewer ids one client address may add to a session's count (a household, a small office behind one NAT). */
-export const MAX_VIEWERS_PER_ADDRESS = 10;
-
-/**
- * Counts the page's heartbeat and returns the session's viewers. Anyone can make up
- * viewer ids, so each client address counts at most MAX_VIEWERS_PER_ADDRESS of them;
- * the address itself is kept only as a salted hash, for the viewer TTL.
- */
-export async function countViewer(sessionId: string, viewerId: string | null, clientAddress = "unknown"): Promise<number> {
-  const key = REDIS_KEY.viewers(sessionId);
-  const now = Date.now();
-  if (viewerId && /^[A-Za-z0-9_-]{8,40}$/.test(viewerId)) {
-    const addressHash = createHash("sha256").update(`${sessionId}|${clientAddress}`).digest("hex").slice(0, 16);
-    const mine = REDIS_KEY.viewersOfAddress(sessionId, addressHash);
-    const [, known, count] = ((await redis().multi().zremrangebyscore(mine, 0, now - VIEWER_TTL_MS).zscore(mine, viewerId).zcard(mine).exec()) ?? []).map((r) => r?.[1]);
-    if (known !== null || Number(count) < MAX_VIEWERS_PER_ADDRESS) {
-      await redis().multi().zadd(mine, now, viewerId).pexpire(mine, VIEWER_TTL_MS * 3).zadd(key, now, `${addressHash}:${viewerId}`).exec();
-    }
-  }
-  const res = await redis().multi().zremrangebyscore(key, 0, now - VIEWER_TTL_MS).zcard(key).pexpire(key, VIEWER_TTL_MS * 3).exec();
-  return Number(res?.[1]?.[1] ?? 0);
-}
 
 /** The session a channel shows: live or reconnecting, or ended with media still being listed. */
 async function sessionOnAir(channelId: string) {
@@ -72,6 +50,27 @@ function firstSentence(text: string): string {
   return (m ? m[0] : text).trim();
 }
 
+// Every viewer's page polls the live status: with media in a bucket, asking the store each
+// time would be a request per viewer every few seconds. A master playlist, once written, stays
+// for the whole session, so a yes is remembered; a no is asked again after a moment.
+const masterSeen = new Set<string>();
+const masterMissing = new Map<string, number>();
+const MISSING_RECHECK_MS = 1000;
+
+async function hasMasterPlaylist(sessionId: string): Promise<boolean> {
+  if (masterSeen.has(sessionId)) return true;
+  const until = masterMissing.get(sessionId);
+  if (until !== undefined && until > Date.now()) return false;
+  const exists = (await mediaStore().size(MEDIA_KEY.master(sessionId))) !== null;
+  if (masterSeen.size > 10_000) masterSeen.clear();
+  if (masterMissing.size > 10_000) masterMissing.clear();
+  if (exists) {
+    masterSeen.add(sessionId);
+    masterMissing.delete(sessionId);
+  } else masterMissing.set(sessionId, Date.now() + MISSING_RECHECK_MS);
+  return exists;
+}
+
 export async function publicLiveStatus(channelId: string, viewerId: string | null = null, clientAddress?: string): Promise<PublicLive> {
   const session = await sessionOnAir(channelId);
   if (!session) {
@@ -79,7 +78,7 @@ export async function publicLiveStatus(channelId: string, viewerId: string | nul
     const recent = channel?.streamProblem && channel.streamProblemAt && Date.now() - channel.streamProblemAt.getTime() < PUBLIC_PROBLEM_MS;
     return recent ? { status: "offline", problem: firstSentence(channel.streamProblem!) } : { status: "offline" };
   }
-  const playable = await mediaStore().exists(`${liveKey(session.id)}/master.m3u8`);
+  const playable = await hasMasterPlaylist(session.id);
   const finishing = session.status === "ended";
   if (finishing && !playable) return { status: "offline" };
   const base = { sessionId: session.id, startedAt: session.startedAt.toISOString(), ...(finishing ? { finishing: true } : {}) };
@@ -87,8 +86,9 @@ export async function publicLiveStatus(channelId: string, viewerId: string | nul
   return {
     status: session.status === "reconnecting" ? "reconnecting" : "live",
     ...base,
-    hlsUrl: `/hls/${liveKey(session.id)}/master.m3u8`,
-    viewers: await countViewer(session.id, viewerId, clientAddress),
+    hlsUrl: mediaUrl(MEDIA_KEY.master(session.id)),
+    // After the end the last minutes still play: watched, but no longer counted in the session's figures.
+    viewers: await countViewer(session.id, viewerId, clientAddress, { record: !finishing }),
     ...(config.webrtcEnabled && session.channel.webrtcEnabled && !finishing ? { webrtc: webrtcOffer(session.channel.slug) } : {}),
   };
 }
@@ -120,6 +120,8 @@ export interface DashboardLive extends PublicLive {
   warnings: string[];
   /** Why the channel's last stream could not go live or stopped (creator-facing), until a stream plays. */
   streamProblem: string | null;
+  /** The session's statistics so far: viewer graph and figures. */
+  stats: SessionStatsView | null;
 }
 
 /** For the channel's owner only (authorised in the query). */
@@ -128,13 +130,13 @@ export async function dashboardLiveStatus(userId: string, channelId: string): Pr
   if (!channel) throw new NotFoundError("Channel not found");
   const pub = await publicLiveStatus(channel.id);
   const streamProblem = channel.streamProblem;
-  if (pub.status === "offline" || !pub.sessionId) return { ...pub, ingest: null, transcode: null, warnings: [], streamProblem };
+  if (pub.status === "offline" || !pub.sessionId) return { ...pub, ingest: null, transcode: null, warnings: [], streamProblem, stats: null };
   const session = await db().liveSession.findUniqueOrThrow({
     where: { id: pub.sessionId },
     select: { segmentSeconds: true, parts: { orderBy: { index: "desc" }, take: 1, select: { id: true } } },
   });
   const partId = session.parts[0]?.id;
-  const [ingest, health] = await Promise.all([partId ? readIngestStats(partId) : null, readTranscodeHealth(pub.sessionId)]);
+  const [ingest, health, stats] = await Promise.all([partId ? readIngestStats(partId) : null, readTranscodeHealth(pub.sessionId), sessionStatsView(pub.sessionId)]);
   const warnings: string[] = [];
   if (ingest?.keyframeIntervalSeconds && ingest.keyframeIntervalSeconds > session.segmentSeconds + 0.05) {
     warnings.push(
@@ -142,12 +144,14 @@ export async function dashboardLiveStatus(userId: string, channelId: string): Pr
         `set it to ${session.segmentSeconds} s in OBS (Settings → Output → Keyframe Interval) for lower latency and smooth quality switching.`,
     );
   }
-  if (ingest && !ingest.finished && ingest.sendSpeed !== null && ingest.sendSpeed < 0.95) {
+  if (ingest && !ingest.finished && encoderTooSlow(ingest)) {
     warnings.push(
-      `Your encoder is sending only ${ingest.sendSpeed.toFixed(2)}× real time: the computer running OBS is overloaded. ` +
+      `Your encoder is sending only ${ingest.sendSpeed!.toFixed(2)}× real time: the computer running OBS is overloaded. ` +
         "Lower the output resolution or frame rate, or choose a faster encoder preset in OBS.",
     );
   }
+  const full = await storageFull();
+  if (full) warnings.push(STORAGE_FULL_MESSAGE);
   const described = health ? describeHealth(health) : null;
   const transcode: TranscodeStatus | null = health
     ? {
@@ -162,5 +166,5 @@ export async function dashboardLiveStatus(userId: string, channelId: string): Pr
         changes: described!.changes,
       }
     : null;
-  return { ...pub, viewers: pub.viewers ?? 0, ingest: ingest && !ingest.finished ? ingest : null, transcode, segmentSeconds: session.segmentSeconds, warnings, streamProblem };
+  return { ...pub, viewers: pub.viewers ?? 0, ingest: ingest && !ingest.finished ? ingest : null, transcode, segmentSeconds: session.segmentSeconds, warnings, streamProblem, stats };
 }

@@ -3,6 +3,10 @@
 
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/lh_live_[A-Za-z0-9]+/g, "lh_live_[redacted]"],
+  // API tokens and webhook signing secrets (lib/apiTokens.ts, lib/webhooks/store.ts), and any bearer credential.
+  [/lh_api_[A-Za-z0-9_-]+/g, "lh_api_[redacted]"],
+  [/whsec_[A-Za-z0-9_-]+/g, "whsec_[redacted]"],
+  [/(\bBearer\s+)[^\s",;]+/gi, "$1[redacted]"],
   [/(lh_session=)[^;\s]+/g, "$1[redacted]"],
   [/("?password"?\s*[:=]\s*)"[^"]*"/gi, '$1"[redacted]"'],
   // One-time account links (lib/accountLinks.ts) and credentials in URLs such as SMTP_URL.

@@ -10,6 +10,8 @@ export const REDIS_KEY = {
   ingestStats: (partId: string) => `ingest:part:${partId}`,
   /** String (ms, TTL): how far a part's source is listed in the playlists; ingest may drop spooled media before it. */
   spoolListedUntil: (partId: string) => `spool:listed:${partId}`,
+  /** Hash counter-field → count: the metrics every role counts (see metrics.ts). */
+  metricCounters: () => "metrics:counters",
   /** Counter: bad stream keys from one client address (ingest). */
   ingestBadKeys: (ip: string) => `ingest:badkey:${ip}`,
 
@@ -24,6 +26,11 @@ export const REDIS_KEY = {
   /** String (JSON TranscodeHealth, TTL): speed, lag and overload steps of a session's transcode. */
   transcodeHealth: (sessionId: string) => `transcode-health:${sessionId}`,
 
+  /** String (JSON StorageFull, TTL): the media store refused writers for want of room (see media/storageHealth.ts). */
+  storageFull: () => "media:storage-full",
+  /** String (JSON StorageUsage): what the media store held at the last storage sweep. */
+  storageUsage: () => "media:usage",
+
   /** Hash host → JSON CapacityProfile: what each worker host measured at start (see capacity.ts). */
   capacity: () => "capacity",
 
@@ -31,6 +38,14 @@ export const REDIS_KEY = {
   viewers: (sessionId: string) => `viewers:${sessionId}`,
   /** Sorted set: the viewer ids one (hashed) client address has counted in a session. */
   viewersOfAddress: (sessionId: string, addressHash: string) => `viewers:${sessionId}:addr:${addressHash}`,
+  /** String (random, TTL): the session's secret salt for client-address hashes; deleted when the session is over (see viewers.ts). */
+  viewersSalt: (sessionId: string) => `viewers:${sessionId}:salt`,
+  /** HyperLogLog: the distinct viewers of a session while it is live; only its count outlives it. */
+  viewersUnique: (sessionId: string) => `viewers:${sessionId}:unique`,
+  /** Hash {n, at}: the most concurrent viewers a heartbeat saw in a session, and when. */
+  viewersPeak: (sessionId: string) => `viewers:${sessionId}:peak`,
+  /** String: the session has ended; heartbeats no longer add to its unique and peak counts. */
+  viewersClosed: (sessionId: string) => `viewers:${sessionId}:closed`,
 
   /** Counters for sign-up and login limits. */
   signupPerIp: (ip: string) => `signup:ip:${ip}`,
@@ -47,6 +62,12 @@ export const REDIS_KEY = {
   resetPerAccount: (emailHash: string) => `reset:acct:${emailHash}`,
   emailChangePerUser: (userId: string) => `email-change:${userId}`,
 
+  /** Stream of JSON FeedEntry (field "e"): a channel's chat as viewers read it (see chat/feed.ts). */
+  chatFeed: (channelId: string) => `chat-feed:${channelId}`,
+  /** String (JSON PowerEntry): the power levels of a channel's room, for viewers opening the chat. */
+  chatPower: (channelId: string) => `chat-power:${channelId}`,
+  /** String: set once a channel's feed holds the room's recent history (after a backfill or its first entry). */
+  chatFeedReady: (channelId: string) => `chat-feed-ready:${channelId}`,
   /** String (TTL): a chatter's slow-mode clock in one room. */
   chatSlowMode: (roomId: string, sender: string) => `chat-slow:${roomId}:${sender}`,
 

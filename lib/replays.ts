@@ -4,12 +4,16 @@
 import { db } from "./db.ts";
 import { NotFoundError, ValidationError } from "./errors.ts";
 import { formatDate } from "./format.ts";
-import { LivePlaylists, liveKey } from "./hls/livePlaylists.ts";
+import { LivePlaylists } from "./hls/livePlaylists.ts";
+import { config } from "./config.ts";
+import { MEDIA_KEY, liveKey, mediaUrl } from "./media/layout.ts";
+import { expiresAt } from "./media/retention.ts";
 import { renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Segment } from "./hls/playlist.ts";
 import type { MediaStore } from "./media/store.ts";
 import { enqueueChat, enqueueExport } from "./queue.ts";
 import { isUuid } from "./channels.ts";
 import { LIMITS } from "./limits.ts";
+import { emitWebhookEvent, publicLink } from "./webhooks/events.ts";
 
 export interface ReplayMarker {
   /** Seconds into the replay. */
@@ -63,31 +67,35 @@ export function gapMarkers(segments: Segment[], parts: { index: number; startedA
  * replay row (idempotent: a repeated call finds the same replay). When the channel
  * keeps no replays, removes the session's media instead.
  */
-export async function buildReplay(sessionId: string, store: MediaStore): Promise<string | null> {
+export async function buildReplay(sessionId: string, store: MediaStore, known?: LivePlaylists): Promise<string | null> {
   const session = await db().liveSession.findUnique({ where: { id: sessionId }, include: { parts: true, channel: true, replay: true } });
   if (!session || session.status !== "ended") return null;
   if (session.replay) return session.replay.id;
   if (!session.channel.keepReplays) {
-    await store.removePrefix(liveKey(sessionId));
+    await store.deletePrefix(liveKey(sessionId));
     return null;
   }
-  const playlists = new LivePlaylists(store, sessionId, session.segmentSeconds);
+  // The playlists the caller just closed, when it has them: no second read of each.
+  const playlists = known ?? new LivePlaylists(store, sessionId, session.segmentSeconds);
   const master = await playlists.readMaster();
   if (!master) {
     // Ended before anything was playable: no replay, and no stray segments left behind.
-    await store.removePrefix(liveKey(sessionId));
+    await store.deletePrefix(liveKey(sessionId));
     return null;
   }
-  let topSegments: Segment[] = [];
-  for (const [i, r] of master.renditions.entries()) {
-    const segments = replaySegments(await playlists.load(r.name));
-    if (i === 0) topSegments = segments;
-    const vod: MediaPlaylist = { version: 1, targetDuration: session.segmentSeconds, firstSequence: 0, segments, ended: true };
-    for (const s of segments) vod.targetDuration = Math.max(vod.targetDuration, Math.round(s.duration));
-    await store.writeTextAtomic(`${liveKey(sessionId)}/${r.name}/vod.m3u8`, renderMediaPlaylist(vod, { playlistType: "VOD" }));
-  }
+  // Every rendition at once: with media in a bucket each is a read and a write.
+  const bySegments = await Promise.all(
+    master.renditions.map(async (r) => {
+      const segments = replaySegments(await playlists.load(r.name));
+      const vod: MediaPlaylist = { version: 1, targetDuration: session.segmentSeconds, firstSequence: 0, segments, ended: true };
+      for (const s of segments) vod.targetDuration = Math.max(vod.targetDuration, Math.round(s.duration));
+      await store.putText(MEDIA_KEY.vodPlaylist(sessionId, r.name), renderMediaPlaylist(vod, { playlistType: "VOD" }));
+      return segments;
+    }),
+  );
+  const topSegments: Segment[] = bySegments[0] ?? [];
   if (topSegments.length === 0) return null;
-  await store.writeTextAtomic(`${liveKey(sessionId)}/vod.m3u8`, renderMasterPlaylist(master.renditions, (r) => `${r.name}/vod.m3u8`));
+  await store.putText(MEDIA_KEY.vodMaster(sessionId), renderMasterPlaylist(master.renditions, (r) => `${r.name}/vod.m3u8`));
   const duration = topSegments.reduce((sum, s) => sum + s.duration, 0);
   const replay = await db().replay.upsert({
     where: { sessionId },
@@ -100,9 +108,31 @@ export async function buildReplay(sessionId: string, store: MediaStore): Promise
       markers: gapMarkers(topSegments, session.parts) as object[],
     },
   });
+  // Its size is measured by the export (and by the storage sweep, if the export never ends): a
+  // listing of every segment is not worth making the replay wait for.
   await enqueueExport(replay.id);
   await enqueueChat({ kind: "notice", channelId: session.channelId, notice: "replay-ready", ref: replay.id, replayId: replay.id });
+  void emitWebhookEvent(session.channelId, "replay.ready", replay.id, {
+    replayId: replay.id,
+    sessionId,
+    title: replay.title,
+    durationSeconds: replay.durationSeconds,
+    url: publicLink(`/c/${session.channel.slug}/replays/${replay.id}`),
+  });
   return replay.id;
+}
+
+/** The MP4 export of a replay succeeded (workers/replayExport.ts): tells the channel's webhooks. Never throws. */
+export function replayExported(replay: { id: string; sessionId: string; channelId: string }, bytes: number): Promise<void> {
+  // Media URLs are absolute already when media is served from a bucket or CDN (MEDIA_PUBLIC_URL).
+  const absolute = (url: string) => (/^https?:\/\//.test(url) ? url : publicLink(url));
+  return emitWebhookEvent(replay.channelId, "replay.exported", replay.id, {
+    replayId: replay.id,
+    sessionId: replay.sessionId,
+    bytes,
+    mp4Url: absolute(mediaUrl(MEDIA_KEY.mp4(replay.sessionId))),
+    posterUrl: absolute(mediaUrl(MEDIA_KEY.poster(replay.sessionId))),
+  });
 }
 
 const replayListing = {
@@ -144,14 +174,22 @@ async function ownedReplay(userId: string, replayId: string) {
 }
 
 export async function listOwnerReplays(userId: string, channelId: string) {
-  const channel = await db().channel.findFirst({ where: { id: channelId, ownerId: userId }, select: { id: true } });
+  const channel = await db().channel.findFirst({ where: { id: channelId, ownerId: userId }, select: { id: true, replayRetentionDays: true } });
   if (!channel) throw new NotFoundError("Channel not found");
-  return db().replay.findMany({
+  const rows = await db().replay.findMany({
     where: { channelId },
     orderBy: { createdAt: "desc" },
     take: 50,
-    select: { ...replayListing, exportError: true, exportBytes: true },
+    select: { ...replayListing, exportError: true, exportBytes: true, storageBytes: true },
   });
+  return rows.map((r) => ({
+    ...r,
+    exportBytes: r.exportBytes === null ? null : Number(r.exportBytes),
+    storageBytes: r.storageBytes === null ? null : Number(r.storageBytes),
+    /** When retention deletes it (null: kept until deleted, or until the budget needs the room). */
+    expiresAt: expiresAt(r.createdAt, channel.replayRetentionDays, config.replayRetentionDays),
+    mp4Url: mediaUrl(MEDIA_KEY.mp4(r.sessionId)),
+  }));
 }
 
 export async function renameReplay(userId: string, replayId: string, title: unknown) {
@@ -165,13 +203,29 @@ export async function renameReplay(userId: string, replayId: string, title: unkn
 /** Deletes the replay and its files (segments, playlists, MP4, images). */
 export async function deleteReplay(userId: string, replayId: string, store: MediaStore): Promise<void> {
   const r = await ownedReplay(userId, replayId);
-  await db().replay.delete({ where: { id: r.id } });
-  await store.removePrefix(liveKey(r.sessionId));
+  await removeReplay(r.id, store);
+}
+
+/** Records how many bytes a replay keeps in the store (for the budget and the dashboard). */
+export async function measureReplay(replayId: string, sessionId: string, store: MediaStore): Promise<number> {
+  const bytes = (await store.list(liveKey(sessionId))).reduce((sum, o) => sum + o.size, 0);
+  await db().replay.updateMany({ where: { id: replayId }, data: { storageBytes: BigInt(bytes) } });
+  return bytes;
+}
+
+/** Deletes a replay and its media, whoever asks (the owner, retention, the budget). */
+export async function removeReplay(replayId: string, store: MediaStore): Promise<boolean> {
+  const r = await db().replay.findUnique({ where: { id: replayId }, select: { sessionId: true } });
+  if (!r) return false;
+  // The row goes first: the media stops being served at once, and a crash mid-delete leaves only files the purge finds.
+  await db().replay.deleteMany({ where: { id: replayId } });
+  await store.deletePrefix(liveKey(r.sessionId));
+  return true;
 }
 
 /** Removes every file of sessions whose rows are gone (live segments, replay, MP4, poster, thumbnails). */
 export async function purgeSessionMedia(sessionIds: string[], store: MediaStore): Promise<void> {
   const still = await db().liveSession.findMany({ where: { id: { in: sessionIds } }, select: { id: true } });
   const kept = new Set(still.map((s) => s.id));
-  for (const id of sessionIds) if (!kept.has(id)) await store.removePrefix(liveKey(id));
+  for (const id of sessionIds) if (!kept.has(id)) await store.deletePrefix(liveKey(id));
 }

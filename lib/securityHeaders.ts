@@ -4,15 +4,26 @@
 // Pure; proxy.ts applies it.
 
 export interface SecurityHeaderInput {
-  /** Only the chat-only embed may be framed by other sites. */
+  /** Only the embeds may be framed by other sites (isFrameablePath). */
   frameable: boolean;
   /** Origin browsers reach the homeserver at, or null. */
   homeserver: string | null;
+  /** Origin media is fetched from when it is not this site (MEDIA_PUBLIC_URL), or null. */
+  media?: string | null;
   /** This request's script nonce (base64). */
   nonce: string;
   /** The site is served over https (PUBLIC_URL, or a trusted proxy said so). */
   https: boolean;
   dev?: boolean;
+}
+
+// The pages made to be put in other sites' iframes (and OBS browser sources): the
+// chat-only embed and the player embeds (live, and replays). Every other page
+// refuses framing, the channel page included (clickjacking of its buttons).
+const FRAMEABLE_PATHS = [/^\/c\/[^/]+\/chat\/?$/, /^\/embed\/[^/]+(?:\/replays\/[^/]+)?\/?$/];
+
+export function isFrameablePath(pathname: string): boolean {
+  return FRAMEABLE_PATHS.some((re) => re.test(pathname));
 }
 
 export const HSTS = "max-age=31536000; includeSubDomains";
@@ -25,13 +36,14 @@ export function contentSecurityPolicy(i: SecurityHeaderInput): string {
     "default-src 'self'",
     `script-src 'self' 'nonce-${i.nonce}' 'strict-dynamic'${i.dev ? " 'unsafe-eval'" : ""}`,
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
+    `img-src 'self' data: blob:${i.media ? ` ${i.media}` : ""}`,
+    `media-src 'self' blob:${i.media ? ` ${i.media}` : ""}`,
     // OvenPlayer's icon font; hls.js transmuxes in a blob: worker.
     "font-src 'self' data:",
     "worker-src 'self' blob:",
     // The chat's Matrix client-server API calls (sync, send, join) go to the homeserver.
-    `connect-src 'self'${i.homeserver ? ` ${i.homeserver}` : ""}`,
+    // Players fetch playlists and segments with XHR: from the bucket or CDN too when media is served from there.
+    `connect-src 'self'${i.homeserver ? ` ${i.homeserver}` : ""}${i.media ? ` ${i.media}` : ""}`,
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

@@ -3,7 +3,11 @@
 // worker reads it from any position instead of from a live relay, so a slow or
 // restarted reader never loses media:
 //
-//   GET {INGEST_INTERNAL_URL}/spool/<part id>.flv?e=<epoch>&t=<hmac>[&from=<ms>]
+//   GET {ingest}/spool/<part id>.flv?e=<epoch>&t=<hmac>[&from=<ms>]
+//
+// where {ingest} is the internal URL of the ingest that holds the part, recorded on
+// the part when its publisher connected (several ingest hosts may run; a worker
+// reads each part from its own ingest).
 //
 //   200  FLV (chunked): header and codec headers, then every tag from the last
 //        keyframe at or before `from` (publisher timeline, ms; default: the
@@ -23,10 +27,16 @@ import { internalSecret, signInternalRead, verifyInternalRead } from "./internal
 
 export const SPOOL_START_HEADER = "x-spool-start-ms";
 
-export async function spoolReadUrl(partId: string, epoch: number, fromMs?: number | null): Promise<string> {
-  const token = signInternalRead(await internalSecret(), partId, epoch);
+/** A part and the ingest that spools it (null: this process's INGEST_INTERNAL_URL). */
+export interface SpoolRef {
+  id: string;
+  ingestUrl: string | null;
+}
+
+export async function spoolReadUrl(part: SpoolRef, epoch: number, fromMs?: number | null): Promise<string> {
+  const token = signInternalRead(await internalSecret(), part.id, epoch);
   const from = fromMs !== undefined && fromMs !== null ? `&from=${Math.max(0, Math.floor(fromMs))}` : "";
-  return `${config.ingestInternalUrl}/spool/${partId}.flv?e=${epoch}&t=${token}${from}`;
+  return `${part.ingestUrl ?? config.ingestInternalUrl}/spool/${part.id}.flv?e=${epoch}&t=${token}${from}`;
 }
 
 export type SpoolRequest = { ok: true; partId: string; epoch: number; fromMs: number | null } | { ok: false; status: 403 | 404; reason: string };
@@ -46,8 +56,8 @@ export function parseSpoolRequest(pathAndQuery: string, secret: string): SpoolRe
 }
 
 /** Where a read from `fromMs` starts (ms, the first keyframe sent), or null when ingest has no spool for the part. */
-export async function spoolStartMs(partId: string, epoch: number, fromMs?: number | null): Promise<number | null> {
-  const res = await fetch(await spoolReadUrl(partId, epoch, fromMs), { method: "HEAD", signal: AbortSignal.timeout(30_000) });
+export async function spoolStartMs(part: SpoolRef, epoch: number, fromMs?: number | null): Promise<number | null> {
+  const res = await fetch(await spoolReadUrl(part, epoch, fromMs), { method: "HEAD", signal: AbortSignal.timeout(30_000) });
   if (res.status === 404) return null;
   if (!res.ok) throw new Error(`spool HEAD: HTTP ${res.status}`);
   const start = Number(res.headers.get(SPOOL_START_HEADER));

@@ -1,6 +1,7 @@
 // Stream keys: the one place that makes, hashes and checks them. Ingest, the web
 // app and the workers all go through here.
 import { createHash, randomInt } from "node:crypto";
+import { secretHint } from "./bearerTokens.ts";
 import { db } from "./db.ts";
 
 export const STREAM_KEY_PREFIX = "lh_live_";
@@ -8,7 +9,6 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 // 32 base62 characters = 190 random bits (the brief asks for at least 128).
 const RANDOM_CHARS = 32;
 const WELL_FORMED = new RegExp(`^${STREAM_KEY_PREFIX}[A-Za-z0-9]{${RANDOM_CHARS}}$`);
-export const STREAM_KEY_HINT_CHARS = 4;
 
 export interface NewStreamKey {
   /** Shown to the creator once, never stored. */
@@ -36,7 +36,7 @@ export function isWellFormedStreamKey(key: string): boolean {
 
 /** "lh_live_AbC1…": enough to tell keys apart in a list, useless to an attacker. */
 export function streamKeyHint(key: string): string {
-  return key.slice(0, STREAM_KEY_PREFIX.length + STREAM_KEY_HINT_CHARS) + "…";
+  return secretHint(key, STREAM_KEY_PREFIX);
 }
 
 export interface AuthenticatedKey {

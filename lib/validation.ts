@@ -95,18 +95,30 @@ export const channelSchema = z.object({
     .default(5),
   ladder: ladderField.default(null),
   keepReplays: checkbox,
+  /** Days to keep replays; null: the instance default; 0: forever. */
+  replayRetentionDays: z.coerce
+    .number({ message: "Keep replays for a number of days (empty: the instance default, 0: forever)." })
+    .int("Keep replays for whole days.")
+    .min(0, `Keep replays for 0–${LIMITS.retentionDaysMax} days.`)
+    .max(LIMITS.retentionDaysMax, `Keep replays for 0–${LIMITS.retentionDaysMax} days.`)
+    .nullable()
+    .default(null),
   /** Offer low-latency WebRTC playback (HLS stays as the fallback). */
   webrtcEnabled: checkbox,
 });
 
 export type ChannelInput = z.output<typeof channelSchema>;
 
-export const streamKeyLabelSchema = z
-  .string()
-  .trim()
-  .min(1, "Give the key a label, e.g. “OBS at home”.")
-  .max(LIMITS.keyLabelMax, `Label must be at most ${LIMITS.keyLabelMax} characters.`)
-  .refine(noControl(), controlMessage("Label"));
+const labelSchema = (what: string, example: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, `Give the ${what} a label, e.g. “${example}”.`)
+    .max(LIMITS.keyLabelMax, `Label must be at most ${LIMITS.keyLabelMax} characters.`)
+    .refine(noControl(), controlMessage("Label"));
+
+export const streamKeyLabelSchema = labelSchema("key", "OBS at home");
+export const apiTokenLabelSchema = labelSchema("token", "Stats bot");
 
 export type FieldErrors = Record<string, string>;
 

@@ -36,4 +36,8 @@ export function buildWebIfNeeded(): void {
   writeFileSync(STAMP, hash);
 }
 
-if (import.meta.main) buildWebIfNeeded();
+if (import.meta.main) {
+  buildWebIfNeeded();
+  const { compileRolesIfNeeded } = await import("./compileRoles.ts");
+  await compileRolesIfNeeded();
+}

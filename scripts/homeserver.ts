@@ -13,6 +13,7 @@ export async function startLivehouseHomeserver(opts: {
   federationPort: number;
   profile: "test" | "default";
   postgresUrl: string;
+  metricsPort?: number;
 }): Promise<SynapseInstance> {
   // Synapse needs a UTF8 database with C collation, so it cannot share ours.
   await ensureDatabase(opts.postgresUrl, { collateC: true });
@@ -25,3 +26,4 @@ export async function startLivehouseHomeserver(opts: {
     roomDirectoryPublishers: [`@${config.matrixNamespacePrefix}bot:*`],
   });
 }
+

@@ -42,7 +42,7 @@ const homeserver = {
   allow_guest_access: true,
   url_preview_enabled: false,
   presence: { enabled: false },
-  // See scripts/synapse.ts: per-member notification work dominates in big guest rooms.
+  // See scripts/synapseConfig.ts: per-member notification work dominates in big guest rooms.
   push: { enabled: process.env.SYNAPSE_PUSH === "1" },
   max_upload_size: "10M",
   app_service_config_files: ["/data/livehouse-appservice.yaml"],

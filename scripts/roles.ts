@@ -17,6 +17,32 @@ export const WORKER: Role = { name: "worker", entry: "workers/main.ts" };
 export const APPSERVICE: Role = { name: "appservice", entry: "appservice/main.ts" };
 export const EDGE: Role = { name: "edge", entry: "edge/main.ts" };
 export const ROLES: Role[] = [WEB, INGEST, WORKER, APPSERVICE, EDGE];
+/** One-shot programs run with the roles' environment. */
+export const CAPACITY_CHECK: Role = { name: "capacity-check", entry: "workers/capacityCheckMain.ts" };
+// What docker compose runs besides the roles.
+export const MIGRATE: Role = { name: "migrate", entry: "scripts/migrate.ts" };
+export const MATRIX_SETUP: Role = { name: "matrix-setup", entry: "scripts/matrix-setup.ts" };
+export const SYNAPSE_COMPOSE_SETUP: Role = { name: "synapse-compose-setup", entry: "scripts/synapse-compose-setup.ts" };
+export const SYNAPSE_ROUTER: Role = { name: "synapse-router", entry: "scripts/synapseRouter.ts" };
+/** Everything scripts/compileRoles.ts compiles into dist/. */
+export const COMPILED: Role[] = [...ROLES, CAPACITY_CHECK, MIGRATE, MATRIX_SETUP, SYNAPSE_COMPOSE_SETUP, SYNAPSE_ROUTER];
+
+/** Where scripts/compileRoles.ts puts a role's JavaScript, relative to the repository root. */
+export function compiledEntry(role: Role): string {
+  return `dist/${role.name}.mjs`;
+}
+
+/**
+ * The node arguments that run a role: its compiled JavaScript, or with
+ * LIVEHOUSE_ROLES_FROM_SOURCE=1 its TypeScript through tsx (for working on a role
+ * without compiling after every change).
+ */
+function roleArgs(role: Role, env: NodeJS.ProcessEnv): string[] {
+  if (env.LIVEHOUSE_ROLES_FROM_SOURCE === "1") return ["--import", "tsx", path.join(root, role.entry)];
+  // Without --enable-source-maps: loading the maps cost ~120 MB across the roles (bench:footprint).
+  // The bundles are not minified, so traces still name real functions; NODE_OPTIONS can add it back.
+  return [path.join(root, compiledEntry(role))];
+}
 
 export interface SupervisedRole {
   role: Role;
@@ -41,7 +67,7 @@ export function startRole(role: Role, opts: RoleOptions): SupervisedRole {
   let stopping = false;
   const sink = opts.logFile ? (mkdirSync(path.dirname(opts.logFile), { recursive: true }), createWriteStream(opts.logFile, { flags: "a" })) : null;
   const launch = (): ChildProcess => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, role.entry)], {
+    const child = spawn(process.execPath, roleArgs(role, opts.env), {
       cwd: root,
       env: { ...opts.env, NODE_ENV: opts.env.NODE_ENV ?? "production", LIVEHOUSE_ROLE_LABEL: label },
       stdio: ["ignore", "pipe", "pipe"],
@@ -83,10 +109,10 @@ export function startRole(role: Role, opts: RoleOptions): SupervisedRole {
   return handle;
 }
 
-/** Runs a one-shot script of the repository (e.g. the capacity check) with the roles' environment. */
-export function runOnce(entry: string, env: NodeJS.ProcessEnv, logFile?: string): Promise<number | null> {
+/** Runs a one-shot program (e.g. the capacity check) with the roles' environment. */
+export function runOnce(program: Role, env: NodeJS.ProcessEnv, logFile?: string): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, entry)], {
+    const child = spawn(process.execPath, roleArgs(program, env), {
       cwd: root,
       env: { ...env, NODE_ENV: env.NODE_ENV ?? "production" },
       stdio: ["ignore", logFile ? "pipe" : "inherit", logFile ? "pipe" : "inherit"],
@@ -99,34 +125,4 @@ export function runOnce(entry: string, env: NodeJS.ProcessEnv, logFile?: string)
     }
     child.on("exit", (code) => resolve(code));
   });
-}
-
-export async function waitForHttp(url: string, seconds = 60): Promise<void> {
-  const until = Date.now() + seconds * 1000;
-  let last = "";
-  while (Date.now() < until) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not answer within ${seconds} s (${last})`);
-}
-
-export async function waitForPort(host: string, port: number, seconds = 30): Promise<void> {
-  const net = await import("node:net");
-  const until = Date.now() + seconds * 1000;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host, port }, () => (s.destroy(), resolve(true)));
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${host}:${port} did not open within ${seconds} s`);
 }

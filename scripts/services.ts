@@ -2,16 +2,25 @@
 // installs and starts the missing ones. Anywhere else it stops with a message
 // that says what to install.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
-import net from "node:net";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import pg from "pg";
 import { Redis } from "ioredis";
+import { portOpen, waitUntil } from "./ports.ts";
 
 export function say(msg: string): void {
   process.stderr.write(`\x1b[1;35m[livehouse]\x1b[0m ${msg}\n`);
 }
 
 export class SetupError extends Error {}
+
+/** The last lines of a service's log file, for an error message ("(no log)" when there is none). */
+export function logTail(file: string, lines = 40): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
 
 const canInstall = () => existsSync("/etc/debian_version") && process.getuid?.() === 0;
 let aptUpdated = false;
@@ -34,26 +43,8 @@ function isLocal(host: string): boolean {
   return ["127.0.0.1", "localhost", "::1", "[::1]"].includes(host);
 }
 
-function portOpen(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: host.replace(/^\[|\]$/g, ""), port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once("connect", () => done(true));
-    s.once("error", () => done(false));
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, seconds = 30): Promise<void> {
-  const until = Date.now() + seconds * 1000;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new SetupError(`${what} did not come up within ${seconds} s`);
+function waitFor(check: () => Promise<boolean>, what: string, seconds = 30): Promise<void> {
+  return waitUntil(what, async () => (await check()) || "not yet", { seconds, everyMs: 300, fail: () => new SetupError(`${what} did not come up within ${seconds} s`) });
 }
 
 async function canQueryPostgres(url: string): Promise<true | string> {

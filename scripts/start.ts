@@ -6,12 +6,15 @@ import { disconnectDb } from "../lib/db.ts";
 import { ensureDatabase, migrate } from "../lib/migrate.ts";
 import { disconnectRedis } from "../lib/redis.ts";
 import { buildWebIfNeeded } from "./build.ts";
+import { compileRolesIfNeeded } from "./compileRoles.ts";
 import { ensureDemo } from "./demo.ts";
-import { ROLES, runOnce, startRole, waitForHttp } from "./roles.ts";
+import { waitForHttp } from "./ports.ts";
+import { CAPACITY_CHECK, ROLES, runOnce, startRole } from "./roles.ts";
 import { startLivehouseHomeserver } from "./homeserver.ts";
 import { prepareRtmps } from "./rtmps.ts";
 import { SetupError, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
-import { ensureSynapseRoot, type SynapseInstance } from "./synapse.ts";
+import type { SynapseInstance } from "./synapse.ts";
+import { ensureSynapseRoot } from "./synapseRoot.ts";
 
 const TLS_DIR = ".livehouse/tls";
 const started = Date.now();
@@ -22,6 +25,7 @@ try {
   if (await ensureDatabase(config.databaseUrl)) say(`created database ${new URL(config.databaseUrl).pathname.slice(1)}`);
   await migrate(config.databaseUrl, undefined, say);
   buildWebIfNeeded();
+  await compileRolesIfNeeded();
   // Our own Synapse, unless MATRIX_HOMESERVER_URL names a homeserver you run.
   let homeserver: SynapseInstance | undefined;
   if (!process.env.MATRIX_HOMESERVER_URL) {
@@ -42,7 +46,7 @@ try {
   }
   const { selfSigned } = await prepareRtmps(TLS_DIR);
   // TRANSCODE_LADDER=auto: measure this machine once (cached) before anything else runs on it.
-  await runOnce("workers/capacityCheck.ts", process.env);
+  await runOnce(CAPACITY_CHECK, process.env);
   const demo = process.env.LIVEHOUSE_DEMO === "0" ? null : await ensureDemo();
   await disconnectDb();
   await disconnectRedis();

@@ -8,8 +8,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort } from "./stack.ts";
-import { registerMatrixUser, startSynapse, type SynapseInstance } from "./synapse.ts";
+import { freePort } from "./ports.ts";
+import { startSynapse, type SynapseInstance } from "./synapse.ts";
+import { registerMatrixUser } from "./synapseAdmin.ts";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "livehouse-synapse-smoke-"));
 const instances = new Set<SynapseInstance>();

@@ -135,11 +135,3 @@ export async function ensureCapacityProfile(): Promise<CapacityProfile | null> {
     return null;
   }
 }
-
-// `node --import tsx workers/capacityCheck.ts`: measure before the roles start (npm start, npm test),
-// so the measurement has the machine to itself.
-if (process.argv[1]?.endsWith("capacityCheck.ts")) {
-  const { closeConnections } = await import("./closeConnections.ts");
-  await ensureCapacityProfile();
-  await closeConnections();
-}

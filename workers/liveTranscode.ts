@@ -34,14 +34,17 @@ import { spoolReadUrl } from "../lib/spool.ts";
 import { reportStreamProblem } from "../lib/streamProblem.ts";
 import { probeVideo } from "./ffmpegRunner.ts";
 import { SegmentLister } from "./live/segmentLister.ts";
-import { loadPart, transcodeRun, type Part, type RunContext } from "./live/transcodeRun.ts";
+import { loadPart, noteStorage, transcodeRun, type Part, type RunContext } from "./live/transcodeRun.ts";
 import type { Transcoder } from "./transcoder.ts";
+import { COUNTER, count } from "../lib/metrics.ts";
 
 export { runningTranscodes } from "./live/transcodeRun.ts";
 
 const log = logger("worker");
 /** Runs in a row that fail without listing anything before the source counts as one we cannot transcode. */
 const MAX_FRUITLESS_RUNS = 3;
+/** A run that found the disk full waits this long before the next one tries. */
+const STORAGE_FULL_WAIT_MS = 3000;
 
 export interface LiveTranscodeDeps {
   store: MediaStore;
@@ -53,7 +56,7 @@ async function sourceOf(part: Part): Promise<SourceInfo> {
   let fps = part.fps ?? 0;
   if (!width || !height) {
     // The encoder sent neither metadata nor a parsable SPS: ask ffprobe (through a read of the current epoch).
-    const probed = await probeVideo(await spoolReadUrl(part.id, part.transcodeEpoch));
+    const probed = await probeVideo(await spoolReadUrl(part, part.transcodeEpoch));
     width = probed.width ?? 1280;
     height = probed.height ?? 720;
     fps = fps || probed.fps || 0;
@@ -126,10 +129,17 @@ export async function runLiveTranscode(job: Job<TranscodeJob>, deps: LiveTransco
     // ffmpeg failed.
     const failure = classifyFfmpegFailure(outcome.result.stderrTail);
     if (failure.kind === "superseded") return "superseded";
+    if (failure.kind === "storage-full") {
+      // ffmpeg could not write its scratch files: wait for room and resume from the listing (ingest keeps the source).
+      await noteStorage(ctx, true, outcome.result.stderrTail.at(-1));
+      await new Promise((r) => setTimeout(r, STORAGE_FULL_WAIT_MS));
+      continue;
+    }
     if (failure.kind === "source-gone") {
       log.warn("the part's source is no longer on ingest; what was listed stays", { session: session.id, part: part.index });
       break;
     }
+    void count(COUNTER.transcodeFailures);
     const fruitless = outcome.listed > 0 ? 0 : await redis().incr(REDIS_KEY.transcodeFailures(partId));
     if (outcome.listed > 0) await redis().del(REDIS_KEY.transcodeFailures(partId));
     else await redis().expire(REDIS_KEY.transcodeFailures(partId), 3600);

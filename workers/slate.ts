@@ -5,25 +5,30 @@
 // soon as a transcode takes the pen back (the publisher returned) or the session
 // ends.
 import { randomBytes } from "node:crypto";
-import { rename } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Job } from "bullmq";
+import { config } from "../lib/config.ts";
 import { db } from "../lib/db.ts";
 import { slateCacheName, slateEncodeSpec, slateFont, slateRetimeSpec, type SlateShape } from "../lib/ffmpeg/slate.ts";
-import { LivePlaylists, liveKey } from "../lib/hls/livePlaylists.ts";
+import { LivePlaylists } from "../lib/hls/livePlaylists.ts";
 import { Pen } from "../lib/live/pen.ts";
 import { logger } from "../lib/log.ts";
-import type { MediaStore } from "../lib/media/store.ts";
+import { MEDIA_KEY } from "../lib/media/layout.ts";
+import { reportStorageFull } from "../lib/media/storageHealth.ts";
+import { isStorageFull, type MediaStore } from "../lib/media/store.ts";
 import type { SlateJob } from "../lib/queue.ts";
 import { runFfmpeg } from "./ffmpegRunner.ts";
 
 const log = logger("worker");
 const WAIT_FOR_PEN_MS = 500;
 
-async function cachedSlate(store: MediaStore, shape: SlateShape): Promise<string> {
-  const dir = await store.localDir("slate");
+/** The slate picture of one shape, encoded once per worker host into its scratch directory. */
+async function cachedSlate(shape: SlateShape): Promise<string> {
+  const dir = path.resolve(config.scratchDir, "slate");
   const file = path.join(dir, slateCacheName(shape));
-  if ((await store.size(`slate/${slateCacheName(shape)}`)) !== null) return file;
+  if (await stat(file).then((s) => s.isFile(), () => false)) return file;
+  await mkdir(dir, { recursive: true });
   const tmp = `${file}.${randomBytes(4).toString("hex")}.tmp.ts`;
   await runFfmpeg(slateEncodeSpec(shape, tmp, slateFont()), "encoding the slate");
   await rename(tmp, file);
@@ -59,7 +64,7 @@ export async function runSlate(job: Job<SlateJob>, store: MediaStore): Promise<s
   const sources = new Map<string, string>();
   for (const r of master.renditions) {
     const shape = { width: r.width, height: r.height, fps: r.fps, seconds, audio: r.codecs.includes("mp4a") };
-    sources.set(r.name, await cachedSlate(store, shape));
+    sources.set(r.name, await cachedSlate(shape));
   }
   // Slate time continues from the end of the last real segment (PROGRAM-DATE-TIME stays truthful).
   const top = await playlists.load(master.renditions[0].name);
@@ -67,17 +72,35 @@ export async function runSlate(job: Job<SlateJob>, store: MediaStore): Promise<s
   let pdt = last?.programDateTime !== undefined ? last.programDateTime + last.duration * 1000 : Date.now();
   const startedAt = Date.now();
   const stamp = Date.now().toString(36);
+  const scratch = path.resolve(config.scratchDir, "slate-run", `${sessionId}-${stamp}`);
+  await mkdir(scratch, { recursive: true });
   let n = 0;
   log.info("slate: session reconnecting, playing be-right-back", { session: sessionId, renditions: master.renditions.length });
   try {
     for (;;) {
       if (!(await stillReconnecting(sessionId))) break;
+      // Each segment is re-timed in scratch and published before the pen is asked for.
+      const cut = new Map<string, string>();
+      const file = `s${stamp}-${String(n).padStart(6, "0")}.ts`;
+      try {
+        for (const r of master.renditions) {
+          const local = path.join(scratch, `${r.name}-${file}`);
+          await runFfmpeg(slateRetimeSpec(sources.get(r.name)!, n * seconds, local), "re-timing a slate segment");
+          await store.putFile(MEDIA_KEY.segment(sessionId, r.name, file), local);
+          await rm(local, { force: true });
+          cut.set(r.name, file);
+        }
+      } catch (err) {
+        if (!isStorageFull(err)) throw err;
+        // No room for the slate either: viewers wait on the last segment; try again next time.
+        if (await reportStorageFull(String((err as Error).message))) log.error("media storage is full: the slate cannot be saved", { session: sessionId });
+        await sleep(seconds * 1000);
+        if (!(await pen.renew())) break;
+        continue;
+      }
       const wrote = await pen.whileHeld(async () => {
         for (const r of master.renditions) {
-          const dir = await store.localDir(`${liveKey(sessionId)}/${r.name}`);
-          const file = `s${stamp}-${String(n).padStart(6, "0")}.ts`;
-          await runFfmpeg(slateRetimeSpec(sources.get(r.name)!, n * seconds, path.join(dir, file)), "re-timing a slate segment");
-          await playlists.append(r.name, { uri: file, duration: seconds, programDateTime: pdt, slate: true }, { startsRun: n === 0 });
+          await playlists.append(r.name, { uri: cut.get(r.name)!, duration: seconds, programDateTime: pdt, slate: true }, { startsRun: n === 0 });
         }
         return true;
       });
@@ -89,6 +112,7 @@ export async function runSlate(job: Job<SlateJob>, store: MediaStore): Promise<s
       await sleep(startedAt + n * seconds * 1000 - Date.now());
     }
   } finally {
+    await rm(scratch, { recursive: true, force: true });
     await pen.release(store);
   }
   return `played ${n} slate segments`;

@@ -1,16 +1,20 @@
 // The periodic sweep (every worker schedules it; BullMQ runs one at a time):
-// recovers sessions whose events were lost, and closes the playlists of ended
-// sessions nobody else will close.
+// samples every live session's statistics, recovers sessions whose events were
+// lost, and closes the playlists of ended sessions nobody else will close.
 import { db } from "../lib/db.ts";
 import { closePlaylistsIfEnded } from "../lib/live/pen.ts";
 import { sweepStaleSessions } from "../lib/liveSessions.ts";
+import { FINISHING_MAX_MS } from "../lib/liveStatus.ts";
 import { logger } from "../lib/log.ts";
 import type { MediaStore } from "../lib/media/store.ts";
 import { QUEUE, queue, transcodeJobId } from "../lib/queue.ts";
+import { finalizeEndedSessions, sampleLiveSessions } from "../lib/stats/sessionStats.ts";
 
 const log = logger("worker");
 
 export async function sweep(store: MediaStore): Promise<void> {
+  // First, so the viewer graph keeps its pace whatever the rest of the sweep meets.
+  await sampleLiveSessions().catch((err) => log.warn("could not sample live sessions' statistics", { error: String(err) }));
   const swept = await sweepStaleSessions();
   if (swept.dropped || swept.expired) log.warn("recovered stale live sessions", swept);
 
@@ -33,4 +37,5 @@ export async function sweep(store: MediaStore): Promise<void> {
     const outcome = await closePlaylistsIfEnded(s.id, store);
     if (outcome === "closed") log.info("closed the playlists of an ended session", { session: s.id });
   }
+  await finalizeEndedSessions(FINISHING_MAX_MS).catch((err) => log.warn("could not finish ended sessions' statistics", { error: String(err) }));
 }

@@ -13,11 +13,17 @@ export interface ChannelValues {
   ladder: string;
   keepReplays: boolean;
   webrtcEnabled: boolean;
+  replayRetentionDays: string;
 }
 
 const ticked = (v: unknown) => v === undefined || v === true || v === "on";
 
-export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValues; defaultLadder: { ladder: string; how: string } }) {
+/** The instance's retention default as the form explains it. */
+export interface RetentionDefault {
+  days: number;
+}
+
+export function ChannelForm({ channel, defaultLadder, retention }: { channel?: ChannelValues; defaultLadder: { ladder: string; how: string }; retention: RetentionDefault }) {
   const editing = Boolean(channel?.id);
   const [state, action, pending] = useActionState<FormState, FormData>(
     editing ? updateChannelAction : createChannelAction,
@@ -52,6 +58,9 @@ export function ChannelForm({ channel, defaultLadder }: { channel?: ChannelValue
         </label>
         <span className="hint">Each ended stream becomes one replay (and a downloadable MP4). Off: stream media is deleted when the stream ends.</span>
       </div>
+      <Field name="replayRetentionDays" label="Keep replays for (days)" type="number" min={0} max={LIMITS.retentionDaysMax}
+        defaultValue={v.replayRetentionDays ?? ""} error={e.replayRetentionDays} placeholder={String(retention.days)}
+        hint={`Older replays are deleted automatically. Empty: the instance default (${retention.days === 0 ? "keep forever" : `${retention.days} days`}); 0: keep forever. When the server's media budget is full, the oldest replays go first.`} />
       <div className="field">
         <input type="hidden" name="webrtcEnabled" value="off" />
         <label className="row" style={{ fontWeight: 400 }}>

@@ -25,8 +25,14 @@ function viewerId(): string {
 let pageViewer: string | undefined;
 const viewerIdOnce = () => (pageViewer ??= typeof window === "undefined" ? undefined : viewerId());
 
-/** The channel page's stage: switches between offline slate and player on its own. */
-export function ChannelLive({ slug, title, initial }: { slug: string; title: string; initial: Live }) {
+/** How the player embed (/embed/<channel>) plays: its own autoplay and sound choices, the status over the picture. */
+export interface EmbedPlayback {
+  autoStart: boolean;
+  muted: boolean;
+}
+
+/** The channel page's stage (and the player embed's): switches between offline slate and player on its own. */
+export function ChannelLive({ slug, title, initial, embed }: { slug: string; title: string; initial: Live; embed?: EmbedPlayback }) {
   const [live, setLive] = useState<Live>(initial);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
@@ -52,14 +58,21 @@ export function ChannelLive({ slug, title, initial }: { slug: string; title: str
   }, [slug]);
 
   const playing = (live.status === "live" || live.status === "reconnecting") && live.hlsUrl;
+  const badge = (
+    <span className={`badge ${playing ? "badge-live" : "badge-offline"}`} data-testid="live-status">
+      {live.status === "live" ? "Live" : live.status === "reconnecting" ? "Reconnecting" : live.status === "starting" ? "Starting" : "Offline"}
+    </span>
+  );
   return (
-    <div className="stack">
-      <div className="row" style={{ justifyContent: "space-between" }}>
-        <span className={`badge ${playing ? "badge-live" : "badge-offline"}`} data-testid="live-status">
-          {live.status === "live" ? "Live" : live.status === "reconnecting" ? "Reconnecting" : live.status === "starting" ? "Starting" : "Offline"}
-        </span>
-        {playing && <span className="muted small" data-testid="viewer-count">{live.viewers ?? 0} watching</span>}
-      </div>
+    <div className={embed ? "embed-live" : "stack"}>
+      {embed ? (
+        <div className="embed-badge">{badge}</div>
+      ) : (
+        <div className="row" style={{ justifyContent: "space-between" }}>
+          {badge}
+          {playing && <span className="muted small" data-testid="viewer-count">{live.viewers ?? 0} watching</span>}
+        </div>
+      )}
       {playing ? (
         <div className="player-wrap">
           {live.status === "reconnecting" && (
@@ -67,7 +80,7 @@ export function ChannelLive({ slug, title, initial }: { slug: string; title: str
               The streamer's connection dropped. Waiting for them to come back…
             </div>
           )}
-          <LivePlayer key={live.hlsUrl} src={live.hlsUrl!} webrtc={live.webrtc} viewerId={viewerIdOnce()} />
+          <LivePlayer key={live.hlsUrl} src={live.hlsUrl!} webrtc={live.webrtc} viewerId={viewerIdOnce()} {...(embed ? { autoStart: embed.autoStart, muted: embed.muted, bare: true } : {})} />
         </div>
       ) : (
         <div className="player-offline" data-testid="offline-slate">

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import type { DashboardLive, TranscodeStatus } from "../../lib/liveStatus.ts";
 import { LivePlayer } from "./LivePlayer.tsx";
+import { SessionStats } from "./SessionStats.tsx";
 
 type Transcode = TranscodeStatus;
 
@@ -146,6 +147,12 @@ export function LivePanel({ channelId }: { channelId: string }) {
             <dd data-testid="health-transcode">{transcodeSummary(live?.transcode ?? null, Boolean(live?.finishing))}</dd>
           </dl>
         </div>
+      )}
+      {onAir && live?.stats && (
+        <section aria-label="Audience of this stream" data-testid="live-stats">
+          <h3 style={{ margin: "0 0 .5rem" }}>Audience</h3>
+          <SessionStats stats={live.stats} />
+        </section>
       )}
     </div>
   );

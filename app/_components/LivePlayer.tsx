@@ -30,9 +30,18 @@ function signalingUrl(path: string, viewerId?: string): string {
  * OvenPlayer: WebRTC first when the channel offers it (under a second behind live), HLS
  * otherwise and as the fallback — autoFallback moves on when the edge refuses or ICE
  * does not connect (a viewer whose UDP is blocked plays HLS a few seconds later).
- * Muted autoplay: browsers block sound until the viewer asks.
+ * Muted autoplay by default: browsers block sound until the viewer asks. The
+ * player embed chooses (`?autoplay`, `?muted`) and shows no latency bar (`bare`).
  */
-export function LivePlayer({ src, webrtc, viewerId, compact = false }: { src: string; webrtc?: WebrtcSource; viewerId?: string; compact?: boolean }) {
+export function LivePlayer({ src, webrtc, viewerId, compact = false, autoStart = true, muted = true, bare = false }: {
+  src: string;
+  webrtc?: WebrtcSource;
+  viewerId?: string;
+  compact?: boolean;
+  autoStart?: boolean;
+  muted?: boolean;
+  bare?: boolean;
+}) {
   const id = "op-" + useId().replace(/[^a-zA-Z0-9]/g, "");
   const player = useRef<OvenPlayerInstance | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -57,9 +66,9 @@ export function LivePlayer({ src, webrtc, viewerId, compact = false }: { src: st
           { type: "hls", file: src, label: "Standard" },
         ];
         const p = window.OvenPlayer.create(id, {
-          autoStart: true,
+          autoStart,
           autoFallback: true,
-          mute: true,
+          mute: muted,
           controls: !compact,
           showBigPlayButton: !compact,
           sources,
@@ -98,7 +107,7 @@ export function LivePlayer({ src, webrtc, viewerId, compact = false }: { src: st
       player.current = null;
       setPlayingType(null);
     };
-  }, [id, src, compact, latency, webrtcPath, iceServers, viewerId]);
+  }, [id, src, compact, latency, webrtcPath, iceServers, viewerId, autoStart, muted]);
 
   const switchTo = (next: Latency) => {
     try {
@@ -111,7 +120,7 @@ export function LivePlayer({ src, webrtc, viewerId, compact = false }: { src: st
   return (
     <div className={compact ? "player player-compact" : "player"} data-testid="live-player" data-source={playingType ?? ""}>
       <div id={id} />
-      {!compact && webrtc && (
+      {!compact && !bare && webrtc && (
         <div className="row small latency-bar">
           <span className={lowNow ? "badge badge-live" : "badge"} data-testid="latency-mode" title={lowNow ? "WebRTC: under a second behind live" : "HLS: a few seconds behind live"}>
             {playingType === null ? "Connecting…" : lowNow ? "Low latency" : "Standard"}
@@ -122,7 +131,7 @@ export function LivePlayer({ src, webrtc, viewerId, compact = false }: { src: st
           </button>
         </div>
       )}
-      {error && !compact && !(latency === "low" && playingType === "hls") && (
+      {error && !compact && !bare && !(latency === "low" && playingType === "hls") && (
         <p className="small muted" role="status">
           {error}. The player retries on its own; reload the page if it does not recover.
         </p>

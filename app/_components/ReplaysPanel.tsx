@@ -1,7 +1,9 @@
 "use client";
 import { useEffect, useState } from "react";
-import { formatDate } from "../../lib/format.ts";
+import { formatBytes, formatDate } from "../../lib/format.ts";
 import { formatDuration } from "../../lib/formatDuration.ts";
+import type { SessionStatsView } from "../../lib/stats/statsView.ts";
+import { SessionStats } from "./SessionStats.tsx";
 
 interface Replay {
   id: string;
@@ -13,7 +15,12 @@ interface Replay {
   exportProgress: number;
   exportError: string | null;
   exportBytes: number | null;
+  storageBytes: number | null;
+  expiresAt: string | null;
+  mp4Url: string;
   markers: { at: number; label: string }[];
+  /** Gone with the replay; null for sessions from before statistics were kept. */
+  stats: SessionStatsView | null;
 }
 
 /** A channel's replays in the dashboard: rename, delete, export progress, MP4 download. */
@@ -87,10 +94,12 @@ export function ReplaysPanel({ channelId, slug }: { channelId: string; slug: str
                 <div className="muted small">
                   {formatDate(r.createdAt)} · {formatDuration(r.durationSeconds)}
                   {r.markers.length > 0 && ` · ${r.markers.length} reconnect${r.markers.length > 1 ? "s" : ""}`}
+                  {r.storageBytes !== null && <span data-testid="replay-size"> · {formatBytes(r.storageBytes)} stored</span>}
+                  {r.expiresAt && <span data-testid="replay-expires"> · deleted {formatDate(r.expiresAt)}</span>}
                   {" · "}
                   <span data-testid="export-status">
                     {r.exportStatus === "ready" ? (
-                      <a href={`/hls/live/${r.sessionId}/replay.mp4`} download>Download MP4{r.exportBytes ? ` (${(r.exportBytes / 1e6).toFixed(1)} MB)` : ""}</a>
+                      <a href={r.mp4Url} download>Download MP4{r.exportBytes ? ` (${(r.exportBytes / 1e6).toFixed(1)} MB)` : ""}</a>
                     ) : r.exportStatus === "failed" ? (
                       <span className="field-error">MP4 export failed: {r.exportError}</span>
                     ) : (
@@ -101,6 +110,14 @@ export function ReplaysPanel({ channelId, slug }: { channelId: string; slug: str
                     )}
                   </span>
                 </div>
+                {r.stats && (
+                  <details className="replay-stats small" data-testid="replay-stats">
+                    <summary>
+                      Statistics: peak {r.stats.peakViewers} · {r.stats.uniqueViewers} unique · {r.stats.chatMessages} chat message{r.stats.chatMessages === 1 ? "" : "s"}
+                    </summary>
+                    <SessionStats stats={r.stats} />
+                  </details>
+                )}
               </div>
               {confirming === r.id ? (
                 <div className="row">

@@ -5,6 +5,8 @@ import type { ModerationCommand } from "./rules.ts";
 
 export class ChatUnavailableError extends Error {}
 export class ChatRefusedError extends Error {}
+/** What the command names (a message, a channel) does not exist. */
+export class ChatTargetMissingError extends ChatRefusedError {}
 
 async function call<T>(path: string, body: unknown): Promise<T> {
   let res: Response;
@@ -19,7 +21,8 @@ async function call<T>(path: string, body: unknown): Promise<T> {
     throw new ChatUnavailableError("Chat is not available right now. Try again in a moment.");
   }
   const data = (await res.json().catch(() => ({}))) as T & { error?: string };
-  if (res.status === 422 || res.status === 400 || res.status === 404) throw new ChatRefusedError(data.error ?? "Refused");
+  if (res.status === 404) throw new ChatTargetMissingError(data.error ?? "Not found");
+  if (res.status === 422 || res.status === 400) throw new ChatRefusedError(data.error ?? "Refused");
   if (!res.ok) throw new ChatUnavailableError(data.error ?? "Chat is not available right now. Try again in a moment.");
   return data;
 }
@@ -39,4 +42,9 @@ export function moderateChat(channelId: string, command: ModerationCommand, acto
 
 export function syncChatRoomNow(channelId: string) {
   return call<{ roomId: string }>(`/_livehouse/v1/channels/${encodeURIComponent(channelId)}/sync`, {});
+}
+
+/** Asks the appservice to fill a channel's chat feed from the room's history when Redis has none. */
+export function backfillChatFeed(channelId: string) {
+  return call<Record<string, never>>(`/_livehouse/v1/channels/${encodeURIComponent(channelId)}/feed-backfill`, {});
 }

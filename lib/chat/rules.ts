@@ -3,7 +3,10 @@
 import { z } from "zod";
 import { controlMessage, noControl } from "../validation.ts";
 
-export const POWER = { owner: 100, bot: 100, moderator: 50, everyone: 0 } as const;
+import { foldForFilter, overridesInDisplayOrder } from "./invisible.ts";
+import { POWER } from "./power.ts";
+
+export { POWER };
 
 export interface PowerLevelsContent {
   users: Record<string, number>;
@@ -81,62 +84,41 @@ export function parseWordFilter(text: string): string[] {
   return [...new Set(words)].slice(0, WORD_FILTER_MAX);
 }
 
-const letters = /[\p{L}\p{N}]/u;
+// A letter or digit at the end / the start of a string: a match next to one is part of a longer word.
+const WORD_CHAR_BEFORE = /[\p{L}\p{N}]$/u;
+const WORD_CHAR_AFTER = /^[\p{L}\p{N}]/u;
 
 /**
- * The filtered word found in a message, or null. Matches whole words, case-
- * and accent-insensitively, so "class" does not trip a filter on "ass".
+ * The filtered word found in `text`, or null. Matches whole words, so "class"
+ * does not trip a filter on "ass", nor "zorgles" one on "zorgle". Text and
+ * words are compared as a reader sees them (see foldForFilter: case, accents,
+ * fullwidth and other look-alike forms, invisible characters), in logical
+ * order and in the order a right-to-left override shows.
+ * For HTML and event content, pass the texts lib/chat/visibleText.ts extracts.
  */
 export function matchWordFilter(text: string, words: readonly string[]): string | null {
   if (!words.length || !text) return null;
-  const hay = fold(text);
+  const hays = [...new Set([text, overridesInDisplayOrder(text)].map(foldForFilter))];
   for (const w of words) {
-    const needle = fold(w);
-    if (!needle) continue;
-    let from = 0;
-    for (;;) {
-      const at = hay.indexOf(needle, from);
-      if (at < 0) break;
-      const before = at === 0 ? "" : hay[at - 1];
-      const after = hay[at + needle.length] ?? "";
-      if (!letters.test(before) && !letters.test(after)) return w;
-      from = at + 1;
-    }
+    const needle = foldForFilter(w).trim();
+    if (needle && hays.some((hay) => hasWord(hay, needle))) return w;
   }
   return null;
 }
 
-/** Visible text of HTML for filtering: inline tags join words ("<i>a</i>b" is "ab"), block tags separate them. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<(br|\/?(p|div|li|ul|ol|h\d|blockquote|pre|tr|td|th|table))\b[^>]*>/gi, " ")
-    .replace(/<[^>]*>/g, "")
-    .replace(/&#x([0-9a-f]{1,6});/gi, (_m, h) => safeChar(parseInt(h, 16)))
-    .replace(/&#(\d{1,7});/g, (_m, d) => safeChar(Number(d)))
-    .replace(/&(amp|lt|gt|quot|apos|nbsp);/g, (_m, n) => ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " })[n as "amp"]);
+/** A display name the channel's filter does not allow. */
+export function nameBreaksFilter(name: string, words: readonly string[]): boolean {
+  return matchWordFilter(name, words) !== null;
 }
 
-function safeChar(code: number): string {
-  return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : "";
-}
-
-function fold(s: string): string {
-  return s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ");
-}
-
-/** Text a message event shows, including an edit's replacement and the formatted body without tags. */
-export function messageTexts(content: Record<string, unknown> | undefined): string[] {
-  if (!content) return [];
-  const out: string[] = [];
-  const push = (c: unknown) => {
-    if (!c || typeof c !== "object") return;
-    const o = c as Record<string, unknown>;
-    if (typeof o.body === "string") out.push(o.body);
-    if (typeof o.formatted_body === "string") out.push(htmlToText(o.formatted_body));
-  };
-  push(content);
-  push(content["m.new_content"]);
-  return out;
+function hasWord(hay: string, needle: string): boolean {
+  for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) {
+    // Two UTF-16 units each side: enough for one letter outside the BMP.
+    const before = hay.slice(Math.max(0, at - 2), at);
+    const after = hay.slice(at + needle.length, at + needle.length + 2);
+    if (!WORD_CHAR_BEFORE.test(before) && !WORD_CHAR_AFTER.test(after)) return true;
+  }
+  return false;
 }
 
 export const SLOW_MODE_MAX_SECONDS = 3600;

@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from "../errors.ts";
 import { isUuid } from "../channels.ts";
 import { virtualUserId } from "../matrix/ids.ts";
 import { chatSettingsSchema } from "./rules.ts";
+import { countSessionChat } from "../stats/sessionStats.ts";
 
 const roomFields = {
   id: true,
@@ -128,4 +129,5 @@ export async function recordTransaction(txnId: string, eventCount: number): Prom
 
 export async function countMessages(channelId: string, n: number): Promise<void> {
   await db().channel.update({ where: { id: channelId }, data: { chatMessageCount: { increment: n } } });
+  await countSessionChat(channelId, n);
 }

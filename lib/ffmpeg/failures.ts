@@ -8,11 +8,14 @@ export type FailureKind =
   | "superseded"
   /** the source cannot be decoded or has no usable stream: retrying will not help. */
   | "unsupported"
+  /** the disk under the scratch directory is full: retry once there is room, losing nothing. */
+  | "storage-full"
   | "transient";
 
 const RULES: { kind: FailureKind; test: RegExp; reason?: string }[] = [
   { kind: "source-gone", test: /404 Not Found/ },
   { kind: "superseded", test: /409 Conflict/ },
+  { kind: "storage-full", test: /No space left on device|Disk quota exceeded/i },
   { kind: "unsupported", test: /Decoder \(codec [^)]*\) not found|Unsupported codec|codec not currently supported|is not supported in this build/i, reason: "Livehouse cannot decode the stream's format" },
   { kind: "unsupported", test: /matches no streams|does not contain any stream|Output file #\d+ does not contain any stream/i, reason: "The stream has no video that Livehouse can use" },
 ];

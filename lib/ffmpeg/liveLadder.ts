@@ -71,6 +71,9 @@ export interface LiveLadderOptions {
 }
 
 export const AAC = "mp4a.40.2";
+
+/** The CSV in which a rendition's ffmpeg lists each segment it finished ("file,start,end"). */
+export const segmentListFile = (segmentPrefix: string) => `${segmentPrefix}segments.csv`;
 const AUDIO_KBPS = 128;
 const AUDIO_RATE = 48000;
 const AUDIO_CHANNELS = 2;
@@ -170,7 +173,7 @@ function segmentOutput(dir: string, prefix: string, segmentSeconds: number): { t
       "-f", "segment",
       "-segment_time", String(segmentSeconds),
       "-segment_format", "mpegts",
-      "-segment_list", `${dir}/${prefix}segments.csv`,
+      "-segment_list", `${dir}/${segmentListFile(prefix)}`,
       "-segment_list_type", "csv",
       "-segment_list_flags", "live",
       "-reset_timestamps", "0",

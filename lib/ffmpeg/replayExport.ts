@@ -3,7 +3,13 @@ import type { Rendition } from "./liveLadder.ts";
 import type { FfmpegSpec } from "./spec.ts";
 
 const QUIET = ["-hide_banner", "-loglevel", "error", "-stats_period", "0.5"];
-const concatInput = (list: string) => ({ source: list, options: ["-f", "concat", "-safe", "0"] });
+// The list may name local files or (object storage) time-limited HTTP(S) URLs of the segments.
+const concatInput = (list: string) => ({ source: list, options: ["-f", "concat", "-safe", "0", "-protocol_whitelist", "file,http,https,tcp,tls,crypto"] });
+
+/** An ffmpeg concat list of these inputs (paths or URLs), quoted as the demuxer reads them. */
+export function concatList(inputs: string[]): string {
+  return inputs.map((f) => `file '${f.replaceAll("'", "'\\''")}'`).join("\n") + "\n";
+}
 
 /** Joins a concat list of TS files into one MP4 without re-encoding. */
 export function concatCopySpec(list: string, out: string): FfmpegSpec {

@@ -1,73 +1,113 @@
-// A live session's HLS tree in the media store:
-//   live/<session>/master.m3u8
-//   live/<session>/<rendition>/index.m3u8   (what players read)
-//   live/<session>/<rendition>/index.json   (the full segment list, for takeover and replays)
-//   live/<session>/<rendition>/p<part>e<epoch>-NNNNNN.ts
-// Every change happens under the session's lock, by whichever process holds the pen (live/pen.ts).
+// A live session's HLS playlists in the media store (keys in ../media/layout.ts):
+// the master playlist, and per rendition what players read (index.m3u8) beside the
+// full segment list (index.json, for takeover and replays). Every change happens
+// under the session's lock, by whichever process holds the pen (live/pen.ts).
 import { config } from "../config.ts";
 import type { Rendition } from "../ffmpeg/liveLadder.ts";
 import { withLock } from "../lock.ts";
+import { MEDIA_KEY } from "../media/layout.ts";
 import type { MediaStore } from "../media/store.ts";
 import { REDIS_KEY } from "../redisKeys.ts";
 import { appendSegment, emptyPlaylist, endPlaylist, renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Segment } from "./playlist.ts";
 
-export const liveKey = (sessionId: string) => `live/${sessionId}`;
 
 export interface MasterInfo {
   renditions: Rendition[];
 }
 
+/** A segment to append, and whether it starts a run (a new part, attempt or slate run). */
+export interface Appended {
+  seg: Segment;
+  startsRun?: boolean;
+}
+
 export class LivePlaylists {
+  // What this writer last read or wrote. Only the pen's holder writes, so while it holds the
+  // pen its copy is the truth; taking the pen (Pen.tryTake) forgets it, since another writer
+  // may have written meanwhile. With media in a bucket this saves a read per segment.
+  private readonly playlists = new Map<string, MediaPlaylist>();
+  private master: MasterInfo | null | undefined;
+
   constructor(
     readonly store: MediaStore,
     readonly sessionId: string,
     readonly segmentSeconds: number,
   ) {}
 
-  private key(...parts: string[]) {
-    return [liveKey(this.sessionId), ...parts].join("/");
-  }
-
   lock<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(REDIS_KEY.playlistsLock(this.sessionId), fn);
   }
 
+  /** Forgets what was read: the next read asks the store. */
+  forget(): void {
+    this.playlists.clear();
+    this.master = undefined;
+  }
+
   async load(rendition: string): Promise<MediaPlaylist> {
-    const text = await this.store.readText(this.key(rendition, "index.json"));
-    return text ? (JSON.parse(text) as MediaPlaylist) : emptyPlaylist(this.segmentSeconds);
+    const known = this.playlists.get(rendition);
+    if (known) return known;
+    const text = await this.store.getText(MEDIA_KEY.segmentList(this.sessionId, rendition));
+    const pl = text ? (JSON.parse(text) as MediaPlaylist) : emptyPlaylist(this.segmentSeconds);
+    this.playlists.set(rendition, pl);
+    return pl;
   }
 
   private async save(rendition: string, pl: MediaPlaylist): Promise<void> {
-    await this.store.writeTextAtomic(this.key(rendition, "index.json"), JSON.stringify(pl));
-    await this.store.writeTextAtomic(this.key(rendition, "index.m3u8"), renderMediaPlaylist(pl, { window: config.hlsWindowSegments }));
+    this.playlists.delete(rendition);
+    // Both at once: a retried append finds the list or the playlist behind and writes both again.
+    await Promise.all([
+      this.store.putText(MEDIA_KEY.segmentList(this.sessionId, rendition), JSON.stringify(pl)),
+      this.store.putText(MEDIA_KEY.mediaPlaylist(this.sessionId, rendition), renderMediaPlaylist(pl, { window: config.hlsWindowSegments })),
+    ]);
+    this.playlists.set(rendition, pl);
   }
 
   /** Caller holds the lock. `startsRun`: the first segment of a new part, attempt or slate run,
    * which follows the earlier segments across an EXT-X-DISCONTINUITY. */
-  async append(rendition: string, seg: Segment, { startsRun = false } = {}): Promise<MediaPlaylist> {
-    const current = await this.load(rendition);
-    const pl = appendSegment(current, startsRun && current.segments.length > 0 ? { ...seg, discontinuity: true } : seg);
+  append(rendition: string, seg: Segment, { startsRun = false } = {}): Promise<MediaPlaylist> {
+    return this.appendMany(rendition, [{ seg, startsRun }]);
+  }
+
+  /**
+   * Appends several segments in one write of the rendition's list and playlist. Caller holds
+   * the lock. Segments already at the end (a write that failed half-way, retried) are not
+   * appended twice.
+   */
+  async appendMany(rendition: string, added: Appended[]): Promise<MediaPlaylist> {
+    let pl = await this.load(rendition);
+    const tail = new Set(pl.segments.slice(-2 * added.length).map((s) => s.uri));
+    for (const { seg, startsRun } of added) {
+      if (tail.has(seg.uri)) continue;
+      pl = appendSegment(pl, startsRun && pl.segments.length > 0 ? { ...seg, discontinuity: true } : seg);
+    }
     await this.save(rendition, pl);
     return pl;
   }
 
   async readMaster(): Promise<MasterInfo | null> {
-    const text = await this.store.readText(this.key("master.json"));
-    return text ? (JSON.parse(text) as MasterInfo) : null;
+    if (this.master !== undefined) return this.master;
+    const text = await this.store.getText(MEDIA_KEY.masterData(this.sessionId));
+    this.master = text ? (JSON.parse(text) as MasterInfo) : null;
+    return this.master;
   }
 
-  /** Caller holds the lock. */
+  /** Caller holds the lock. The data first: the playlist's presence says the stream is playable. */
   async writeMaster(renditions: Rendition[]): Promise<void> {
-    await this.store.writeTextAtomic(this.key("master.json"), JSON.stringify({ renditions } satisfies MasterInfo));
-    await this.store.writeTextAtomic(this.key("master.m3u8"), renderMasterPlaylist(renditions, (r) => `${r.name}/index.m3u8`));
+    this.master = undefined;
+    await this.store.putText(MEDIA_KEY.masterData(this.sessionId), JSON.stringify({ renditions } satisfies MasterInfo));
+    await this.store.putText(MEDIA_KEY.master(this.sessionId), renderMasterPlaylist(renditions, (r) => `${r.name}/index.m3u8`));
+    this.master = { renditions };
   }
 
   /** Appends EXT-X-ENDLIST to every rendition. Caller holds the lock. */
   async end(): Promise<void> {
     const master = await this.readMaster();
-    for (const r of master?.renditions ?? []) {
-      const pl = await this.load(r.name);
-      if (!pl.ended) await this.save(r.name, endPlaylist(pl));
-    }
+    await Promise.all(
+      (master?.renditions ?? []).map(async (r) => {
+        const pl = await this.load(r.name);
+        if (!pl.ended) await this.save(r.name, endPlaylist(pl));
+      }),
+    );
   }
 }

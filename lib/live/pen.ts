@@ -71,6 +71,8 @@ export class Pen {
       const earlier = this.me.kind === "transcode" ? await earlierPartsListed(this.playlists.sessionId, this.me.partIndex) : true;
       if (!mayTakePen(this.me, current, earlier)) return false;
       await redis().set(this.key, this.value, "EX", PEN_TTL_SECONDS);
+      // Whoever held it before may have written: this writer's copies are stale.
+      this.playlists.forget();
       return true;
     });
   }
@@ -125,6 +127,6 @@ export async function closePlaylistsIfEnded(sessionId: string, store: MediaStore
     await db().liveSession.update({ where: { id: sessionId }, data: { playlistsClosedAt: new Date() } });
     return "closed";
   });
-  if (outcome === "closed" || outcome === "already-closed") await buildReplay(sessionId, store);
+  if (outcome === "closed" || outcome === "already-closed") await buildReplay(sessionId, store, playlists);
   return outcome;
 }

@@ -125,6 +125,36 @@ describe("channel chat in Chromium", () => {
     await context.close();
   });
 
+  it("reads without a single request to the homeserver; the first message makes the guest account and joins", async () => {
+    const { page, context } = await newPage();
+    const hs = new URL(HS_URL).origin;
+    const toHomeserver: string[] = [];
+    await context.route(`${hs}/**`, (route) => {
+      toHomeserver.push(new URL(route.request().url()).pathname);
+      return route.continue();
+    });
+    await page.goto(`/c/${channel.slug}`);
+    await message(page, "earlier message 1").waitFor();
+    const live = `live while reading ${uniq()}`;
+    await say(poster, roomId, live);
+    await message(page, live).waitFor();
+    assert.equal(toHomeserver.join(" "), "", "reading asked the homeserver nothing");
+
+    await page.getByTestId("chat-name-input").fill("Reader Rita");
+    await page.getByTestId("chat-name-save").click();
+    assert.equal(toHomeserver.join(" "), "", "choosing a name before posting asks the homeserver nothing either");
+    const text = `first words ${uniq()}`;
+    await page.getByTestId("chat-input").fill(text);
+    await page.getByTestId("chat-send").click();
+    const mine = message(page, text);
+    await waitFor("the message to come back through the feed", async () => /^\$/.test((await mine.getAttribute("data-event-id")) ?? ""));
+    assert.match(await mine.innerText(), /Reader Rita/);
+    assert.ok(toHomeserver.some((p) => p.endsWith("/register")), `a guest account was made: ${toHomeserver.join(" ")}`);
+    assert.ok(toHomeserver.some((p) => p.includes("/join/")), "and it joined the room");
+    assert.equal(toHomeserver.filter((p) => p.endsWith("/sync")).length, 0, "nothing syncs");
+    await context.close();
+  });
+
   it("lets a logged-in user chat as their virtual Matrix user, seen by (and seeing) a separate Matrix client", async () => {
     const viewer = await makeUser("chatviewer");
     const { page, context } = await pageAs(viewer);
@@ -227,12 +257,39 @@ describe("channel chat in Chromium", () => {
     await context.close();
   });
 
-  it("keeps the reader's place: new messages while scrolled up show a button, Load earlier keeps the position", async () => {
-    // Enough history that the log scrolls and the first screenful is not all of it.
-    for (let i = 1; i <= 45; i++) await say(poster, roomId, `filler ${i}`);
+  it("cannot be buried by one huge message: it is cut with Show more, and a 60 KB word wraps", async () => {
+    const huge = `${"w".repeat(28_000)} ${Array.from({ length: 2800 }, (_, i) => `line ${i}`).join("\n")}`;
+    const marker = `after the huge one ${uniq()}`;
     const { page, context } = await newPage();
     await page.goto(`/c/${channel.slug}`);
-    await message(page, "filler 45").waitFor();
+    await page.getByTestId("chat").and(page.locator("[data-state=ready]")).waitFor();
+    await say(poster, roomId, huge);
+    await say(poster, roomId, marker);
+    await message(page, marker).waitFor();
+    const row = page.getByTestId("chat-message").filter({ hasText: "wwwwwwww" });
+    const shown = async () => (await row.locator(".chat-text").innerText()).length;
+    assert.ok((await shown()) <= 600, `cut to about 500 characters (${await shown()})`);
+    const box = await row.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth, height: Math.round(el.getBoundingClientRect().height), log: el.closest("[data-testid=chat-log]")!.scrollWidth - el.closest("[data-testid=chat-log]")!.clientWidth }));
+    assert.ok(box.scroll <= box.client + 1 && box.log <= 1, `the long word wraps inside the row: ${JSON.stringify(box)}`);
+    assert.ok(box.height < 600, `the cut message is not a wall: ${JSON.stringify(box)}`);
+    const more = row.getByTestId("chat-show-more");
+    assert.equal(await more.getAttribute("aria-expanded"), "false");
+    await more.click();
+    assert.equal(await more.getAttribute("aria-expanded"), "true");
+    assert.ok((await shown()) > 600, "Show more shows more");
+    assert.ok((await row.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)), "still no sideways overflow");
+    await screenshot(page, "chat-huge-message");
+    await more.click();
+    assert.ok((await shown()) <= 600);
+    await context.close();
+  });
+
+  it("keeps the reader's place: new messages while scrolled up show a button, Load earlier keeps the position", async () => {
+    // Enough history that the log scrolls and the first screenful is not all of it.
+    for (let i = 1; i <= 110; i++) await say(poster, roomId, `filler ${i}`);
+    const { page, context } = await newPage();
+    await page.goto(`/c/${channel.slug}`);
+    await message(page, "filler 110").waitFor();
     let g = await logGeometry(page);
     assert.ok(g.height > g.client + 200, "the log overflows");
     assert.ok(g.height - g.top - g.client < 5, "starts at the bottom");
@@ -319,12 +376,12 @@ describe("channel chat in Chromium", () => {
     const fresh = await makeChannel(owner, "Quiet show");
     await channelRoom(fresh.id);
     const { page, context } = await newPage({ mobile: true });
-    const hs = new URL(HS_URL).origin;
-    await context.route(`${hs}/**`, (route) => route.abort("connectionrefused"));
+    const feed = `**/api/chat/${fresh.slug}/feed*`;
+    await context.route(feed, (route) => route.abort("connectionrefused"));
     await page.goto(`/c/${fresh.slug}`);
     await page.getByTestId("chat-unavailable").getByText("Chat is not available right now").waitFor();
     await screenshot(page, "chat-unavailable-mobile");
-    await context.unroute(`${hs}/**`);
+    await context.unroute(feed);
     await page.getByTestId("chat-retry").click();
     await page.getByTestId("chat-empty").getByText("No messages yet — say hi!").waitFor();
     // Phones: the chat is under the player.

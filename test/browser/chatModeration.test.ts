@@ -211,4 +211,35 @@ describe("chat moderation in Chromium", () => {
     await screenshot(page, "chat-refused");
     await context.close();
   });
+  it("never renders a word-filter dodge sent from a Matrix client, not even for a moment", async () => {
+    await db().channel.update({ where: { id: channel.id }, data: { chatSlowModeSeconds: 0, chatWordFilter: ["zorgle"] } });
+    await new Promise((r) => setTimeout(r, 2100)); // the appservice's settings cache
+    const { page, context } = await newPage();
+    await page.goto(`/c/${channel.slug}`);
+    await page.getByTestId("chat").and(page.locator("[data-state=ready]")).waitFor();
+    // Everything the log ever shows, however briefly.
+    await page.getByTestId("chat-log").evaluate((log) => {
+      const seen: string[] = ((window as unknown as { shown: string[] }).shown = []);
+      new MutationObserver((records) => {
+        for (const r of records) for (const n of r.addedNodes) seen.push(n.textContent ?? "");
+        for (const r of records) if (r.type === "characterData") seen.push(r.target.textContent ?? "");
+      }).observe(log, { childList: true, subtree: true, characterData: true });
+    });
+    const troll = await registeredUser();
+    await join(troll, roomId);
+    const html = (body: string, formatted: string) => ({ format: "org.matrix.custom.html", formatted_body: formatted, body });
+    await say(troll, roomId, "a", html("a", "<3 zorgle>"));
+    await say(troll, roomId, "b", html("b", "&#122orgle"));
+    await say(troll, roomId, "c", html("c", "z&ouml;rgle"));
+    await say(troll, roomId, "\u202Eelgroz\u202C");
+    await say(troll, roomId, "zor\u200Bgle zor\u00ADgle");
+    await say(troll, roomId, "ｚｏｒｇｌｅ 𝐳𝐨𝐫𝐠𝐥𝐞");
+    const marker = `after the dodges ${uniq()}`;
+    await say(troll, roomId, marker);
+    await message(page, marker).waitFor();
+    const shown = (await page.evaluate(() => (window as unknown as { shown: string[] }).shown)).join("\n").normalize("NFKC").replace(/[\u200B\u00AD]/g, "");
+    assert.ok(shown.includes(marker), "the observer saw the log change");
+    assert.doesNotMatch(shown, /z[oö]rgle|elgroz/i, "no dodge was ever in the log");
+    await context.close();
+  });
 });

@@ -3,14 +3,13 @@
 // blocked lands on HLS. Bad signaling is refused without touching the viewers.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import nodeDataChannel from "node-datachannel";
 import WebSocket from "ws";
 import { RECORD_PEERS } from "../support/webrtcPage.ts";
 import { closeBrowserAfter, newPage, screenshot } from "../support/browser.ts";
 import { BASE_URL, closeConnectionsAfter } from "../support/env.ts";
 import { updateChannel } from "../../lib/channels.ts";
 import { TEST_LADDER, liveChannel, liveStatus, publish, waitFor, waitForLive, type LiveChannel, type Publisher } from "../support/live.ts";
-import { startReceiver } from "../support/webrtcReceiver.ts";
+import { startReceiverProcess } from "../support/webrtcReceiverProcess.ts";
 
 closeConnectionsAfter();
 closeBrowserAfter();
@@ -59,7 +58,6 @@ describe("WebRTC playback", () => {
   });
   after(async () => {
     await pub?.stop();
-    nodeDataChannel.cleanup();
   });
 
   it("the channel page plays over WebRTC: connected, frames decoded, time advancing, a real picture and an audio track", async () => {
@@ -175,10 +173,17 @@ describe("WebRTC playback", () => {
     const source = await page.getAttribute("[data-testid=live-player]", "data-source");
     assert.ok(source === "webrtc" || source === "hls", `data-source=${source}`);
     if (source === "webrtc") {
-      const p = (await page.evaluate(PLAYBACK)) as Playback | null;
-      assert.ok(p && p.frames > 10, `no frames on the connected peer: ${JSON.stringify(p)}`);
+      // On a loaded machine the decoder's count trails the clock: wait for it rather than sample once.
+      let p: Playback | null = null;
+      await waitFor("frames decoded on the connected peer", async () => ((p = (await page.evaluate(PLAYBACK)) as Playback | null), (p?.frames ?? 0) > 10), 20_000).catch((e) => {
+        throw new Error(`${e.message}: ${JSON.stringify(p)}`);
+      });
     } else console.log("# OvenPlayer fell back to HLS after the fresh offer");
-    assert.deepEqual(await page.evaluate(`({ answers: window.__answers >= 2, stops: window.__stops })`), { answers: true, stops: 1 });
+    // The edge gave up on the failed set-up once and told the player to start again. Playing over
+    // WebRTC, the player answered a second offer; fallen back to HLS it may have left before answering.
+    const signaled = (await page.evaluate(`({ answers: window.__answers, stops: window.__stops })`)) as { answers: number; stops: number };
+    assert.equal(signaled.stops, 1, `one stop from the edge: ${JSON.stringify(signaled)}`);
+    if (source === "webrtc") assert.ok(signaled.answers >= 2, `a second answer: ${JSON.stringify(signaled)}`);
     await context.close();
   });
 
@@ -201,7 +206,7 @@ describe("WebRTC playback", () => {
   });
 
   it("bad signaling gets a clear error and the viewers keep receiving", async () => {
-    const viewer = startReceiver(`${WS_BASE}/ws/${ch.slug}`, "steady");
+    const viewer = startReceiverProcess(`${WS_BASE}/ws/${ch.slug}`, "steady");
     try {
       await waitFor("the steady viewer receiving", async () => viewer.stats.video.packets > 50, 30_000);
       const s = signaling(`/ws/${ch.slug}`);

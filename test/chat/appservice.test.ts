@@ -13,6 +13,7 @@ import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser, uniq, type TestUser } from "../support/fixtures.ts";
 import { readLogs, rolePids } from "../support/live.ts";
 import { APPSERVICE_URL, HS_URL, MatrixHttpError, channelRoom, guestUser, join, mx, registeredUser, registration, state, waitFor } from "../support/matrix.ts";
+import { APPSERVICE } from "../../scripts/roles.ts";
 
 closeConnectionsAfter();
 
@@ -49,7 +50,8 @@ describe("channel rooms", () => {
     await updateChannel(owner.id, channel.id, { slug: newSlug, title: "Renamed show", description: "All about tests", reconnectGraceMinutes: "5", ladder: "" });
     const reader = await registeredUser();
     await waitFor("the room name to follow the channel", async () => (await state<{ name: string }>(reader, roomId, "m.room.name")).name === "Renamed show");
-    assert.match((await state<{ topic: string }>(reader, roomId, "m.room.topic")).topic, /All about tests/);
+    // The appservice sets the topic right after the name: a separate state event, so wait for it too.
+    await waitFor("the room topic to follow the channel", async () => /All about tests/.test((await state<{ topic: string }>(reader, roomId, "m.room.topic")).topic));
     const resolved = await mx<{ room_id: string }>(reader, "GET", `/_matrix/client/v3/directory/room/${encodeURIComponent(roomAlias(newSlug))}`);
     assert.equal(resolved.room_id, roomId);
     await assert.rejects(mx(reader, "GET", `/_matrix/client/v3/directory/room/${encodeURIComponent(roomAlias(channel.slug))}`), (e: MatrixHttpError) => e.status === 404);
@@ -151,11 +153,11 @@ describe("homeserver → appservice transactions", () => {
     assert.equal((await put(txnId, body)).status, 200);
     assert.equal(await count(), before + 3, "the repeat was not processed again");
 
-    const [pid] = rolePids("appservice/main.ts");
+    const [pid] = rolePids(APPSERVICE);
     assert.ok(pid, "appservice process found");
     process.kill(pid, "SIGKILL");
     await waitFor("the appservice to come back", async () => {
-      const again = rolePids("appservice/main.ts");
+      const again = rolePids(APPSERVICE);
       if (!again.length || again[0] === pid) return false;
       return (await fetch(`${APPSERVICE_URL}/health`).catch(() => null))?.ok;
     }, 30_000);

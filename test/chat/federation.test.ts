@@ -2,39 +2,26 @@
 // loopback; a user there joins the channel room over federation, chats both
 // ways, and a channel ban applies to them.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { roomAlias } from "../../lib/matrix/ids.ts";
-import { freePort } from "../../scripts/stack.ts";
-import { startSynapse, type SynapseInstance } from "../../scripts/synapse.ts";
+import type { SynapseInstance } from "../../scripts/synapse.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser, type TestUser } from "../support/fixtures.ts";
 import { api } from "../support/http.ts";
+import { startOwnHomeserver, type OwnHomeserver } from "../support/ownHomeserver.ts";
 import { MatrixHttpError, SERVER_NAME, channelRoom, join, membership, recentEvents, registeredUser, say, waitFor, type MatrixUser } from "../support/matrix.ts";
 
 closeConnectionsAfter();
 
+let own: OwnHomeserver;
 let remote: SynapseInstance;
-let dir: string;
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), "livehouse-remote-hs-"));
-  remote = await startSynapse({
-    name: `remote-${path.basename(dir)}`,
-    clientPort: await freePort(),
-    federationPort: await freePort(),
-    dataDir: path.join(dir, "data"),
-    logFile: path.join(process.env.LH_TEST_LOG_DIR ?? dir, "synapse-remote.log"),
-    profile: "test",
-  });
+  own = await startOwnHomeserver("remote");
+  remote = own.hs;
 });
 
-after(async () => {
-  await remote?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => own?.stop());
 
 const bodies = async (u: MatrixUser, roomId: string) =>
   (await recentEvents(u, roomId)).filter((e) => e.type === "m.room.message").map((e) => `${e.sender}: ${String(e.content.body)}`);

@@ -1,14 +1,18 @@
 // Moderation enforced on chatters who use a plain Matrix client (no widget):
 // everything goes through the homeserver, the appservice and the web API.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { db } from "../../lib/db.ts";
 import { roomAlias, virtualUserId } from "../../lib/matrix/ids.ts";
-import { closeConnectionsAfter } from "../support/env.ts";
+import { HIDDEN_NAME } from "../../lib/chat/feed.ts";
+import { BASE_URL, closeConnectionsAfter } from "../support/env.ts";
+import { FeedReader } from "../support/feedReader.ts";
 import { makeChannel, makeUser, type TestUser } from "../support/fixtures.ts";
 import { api } from "../support/http.ts";
 import { rolePids } from "../support/live.ts";
-import { MatrixHttpError, channelRoom, eventById, isRedacted, join, membership, mx, registeredUser, say, state, waitFor, type MatrixUser } from "../support/matrix.ts";
+import { MatrixHttpError, channelRoom, eventById, isRedacted, join, membership, mx, recentEvents, registeredUser, say, state, waitFor, type MatrixUser } from "../support/matrix.ts";
+import { APPSERVICE } from "../../scripts/roles.ts";
 
 closeConnectionsAfter();
 
@@ -47,6 +51,12 @@ describe("moderation of Matrix-client chatters", () => {
     await redacted(eventId);
   });
 
+  it("refuses to delete a message that does not exist: 404, not a silent 200", async () => {
+    const res = await moderate(owner, { action: "redact", eventId: "$doesnotexist_livehouse_test" });
+    assert.equal(res.status, 404, res.text);
+    assert.match(res.text, /no such message/i);
+  });
+
   it("kicks: the user is out but may come back", async () => {
     const u = await chatter();
     assert.equal((await moderate(owner, { action: "kick", userId: u.userId, reason: "cool off" })).status, 200);
@@ -72,7 +82,7 @@ describe("moderation of Matrix-client chatters", () => {
     assert.equal((await moderate(owner, { action: "timeout", userId: u.userId, seconds: 4 })).status, 200);
     assert.equal(await membership(watcher, roomId, u.userId), "ban");
     // Kill the appservice while the timeout runs; the restarted one lifts it.
-    const [pid] = rolePids("appservice/main.ts");
+    const [pid] = rolePids(APPSERVICE);
     process.kill(pid, "SIGKILL");
     await assert.rejects(join(u, roomId), (e: MatrixHttpError) => e.status === 403);
     await waitFor("the timeout to be lifted", async () => (await membership(watcher, roomId, u.userId)) === "leave", 20_000, 250);
@@ -124,6 +134,54 @@ describe("moderation of Matrix-client chatters", () => {
     await redacted(edit);
     assert.equal(isRedacted(await eventById(watcher, roomId, fine)), false);
     assert.equal((await settings({ slowModeSeconds: 0, wordFilter: "" })).status, 200);
+  });
+
+  it("the word filter cannot be dodged: markup, entities, bidi overrides, invisible and look-alike letters, reactions, polls, custom events, display names; the feed never carries them", async () => {
+    assert.equal((await settings({ slowModeSeconds: 0, wordFilter: "zorgle" })).status, 200);
+    await new Promise((r) => setTimeout(r, 2100));
+    const reader = new FeedReader(`${BASE_URL}/api/chat/${slug}/feed`);
+    await reader.start();
+    try {
+      const u = await chatter();
+      const html = (formatted: string) => ({ format: "org.matrix.custom.html", formatted_body: formatted });
+      const send = (type: string, content: Record<string, unknown>) =>
+        mx<{ event_id: string }>(u, "PUT", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${type}/d${randomBytes(6).toString("hex")}`, content).then((r) => r.event_id);
+      const fine = await say(u, roomId, "zorgles are fine, and so is a classic");
+      const fineHtml = await say(u, roomId, "zorgles", html("<b>zorgle</b>s"));
+      const dodges = {
+        "a heart before the word": await say(u, roomId, "love", html("<3 zorgle>")),
+        "a numeric entity without semicolon": await say(u, roomId, "z", html("&#122orgle")),
+        "a named entity": await say(u, roomId, "z", html("z&ouml;rgle")),
+        "a right-to-left override": await say(u, roomId, "\u202Eelgroz\u202C"),
+        "a zero-width space": await say(u, roomId, "zor\u200Bgle"),
+        "a soft hyphen": await say(u, roomId, "zor\u00ADgle"),
+        "fullwidth letters": await say(u, roomId, "ｚｏｒｇｌｅ"),
+        "mathematical bold": await say(u, roomId, "𝐳𝐨𝐫𝐠𝐥𝐞"),
+        "an edit": await say(u, roomId, "* fixed", { "m.new_content": { msgtype: "m.text", body: "ZÖRGLE" }, "m.relates_to": { rel_type: "m.replace", event_id: fine } }),
+        "a reaction": await send("m.reaction", { "m.relates_to": { rel_type: "m.annotation", event_id: fine, key: "zorgle" } }),
+        "a poll": await send("m.poll.start", { "m.poll": { kind: "m.disclosed", max_selections: 1, question: { "m.text": [{ body: "Who likes zorgle?" }] }, answers: [{ "m.id": "a", "m.text": [{ body: "me" }] }] } }),
+        "a custom event": await send("com.example.shout", { text: "ZORGLE!" }),
+      };
+      for (const [what, eventId] of Object.entries(dodges)) await waitFor(`${what} to be redacted`, async () => isRedacted(await eventById(watcher, roomId, eventId)), 10_000);
+      for (const eventId of [fine, fineHtml]) assert.equal(isRedacted(await eventById(watcher, roomId, eventId)), false, "ordinary words that contain the filtered one stay");
+
+      // A display name that breaks the filter: hidden (the member event redacted), moderators told.
+      await mx(u, "PUT", `/_matrix/client/v3/profile/${encodeURIComponent(u.userId)}/displayname`, { displayname: "Zorgle Fan" });
+      await waitFor("the name to be hidden", async () => (await state<{ displayname?: string }>(watcher, roomId, "m.room.member", u.userId)).displayname === undefined, 10_000);
+      await waitFor("a notice for the moderators", async () => (await recentEvents(watcher, roomId)).some((e) => e.content.msgtype === "m.notice" && String(e.content.body).includes(u.userId)), 10_000);
+      const after = await say(u, roomId, "hello from behind a hidden name");
+
+      await waitFor("the feed to carry the last message", async () => reader.messageIds().includes(after), 10_000);
+      const carried = new Set(reader.live.flatMap((r) => (r.entry.t === "msg" || r.entry.t === "edit" ? [r.entry.id] : [])));
+      for (const [what, eventId] of Object.entries(dodges)) assert.equal(carried.has(eventId), false, `the feed carried ${what}`);
+      assert.ok(carried.has(fine) && carried.has(fineHtml));
+      const last = reader.live.find((r) => r.entry.t === "msg" && r.entry.id === after)!.entry as { name: string };
+      assert.equal(last.name, HIDDEN_NAME);
+      assert.ok(!reader.live.some((r) => JSON.stringify(r.entry).includes("Zorgle Fan")), "the name never reached a viewer");
+    } finally {
+      reader.close();
+      assert.equal((await settings({ slowModeSeconds: 0, wordFilter: "" })).status, 200);
+    }
   });
 
   it("moderators act through the web API; other users, cross-site requests and bad input are refused", async () => {

@@ -91,7 +91,7 @@ describe("spool", () => {
     const publishing = feed(partId, 3);
     await new Promise((r) => setTimeout(r, 100));
     const out = path.join(dir, "live.flv");
-    await run("ffmpeg", ["-v", "error", "-y", "-f", "flv", "-i", await spoolReadUrl(partId, 1), "-c", "copy", out]);
+    await run("ffmpeg", ["-v", "error", "-y", "-f", "flv", "-i", await spoolReadUrl({ id: partId, ingestUrl: null }, 1), "-c", "copy", out]);
     await publishing;
     assert.deepEqual(await videoPackets(out), await videoPackets(source));
     assert.ok(readdirSync(path.join(dir, "spool", partId)).filter((f) => f.endsWith(".flv") && f !== "headers.flv").length > 3, "split into several files");
@@ -100,7 +100,7 @@ describe("spool", () => {
   it("a slow reader loses nothing, and a late one reads from the start", async () => {
     const partId = randomUUID();
     await feed(partId, 20);
-    const url = await spoolReadUrl(partId, 1);
+    const url = await spoolReadUrl({ id: partId, ingestUrl: null }, 1);
     const slow = await new Promise<Buffer>((resolve, reject) => {
       http.get(url, (res) => {
         const chunks: Buffer[] = [];
@@ -119,7 +119,7 @@ describe("spool", () => {
     const partId = randomUUID();
     await feed(partId, 20);
     const from = 3500;
-    const res = await get(await spoolReadUrl(partId, 1, from));
+    const res = await get(await spoolReadUrl({ id: partId, ingestUrl: null }, 1, from));
     assert.equal(res.status, 200);
     const start = Number(res.headers[SPOOL_START_HEADER]);
     const keyframes = packets.filter((p) => p.flags === 3).map((p) => p.dts);
@@ -143,7 +143,7 @@ describe("spool", () => {
     const second = startSpoolServer({ port: 0, bind: "127.0.0.1", secret: await internalSecret(), spools: restarted });
     await new Promise((r) => second.once("listening", r));
     try {
-      const url = new URL(await spoolReadUrl(partId, 1));
+      const url = new URL(await spoolReadUrl({ id: partId, ingestUrl: null }, 1));
       url.port = String((second.address() as AddressInfo).port);
       const out = path.join(dir, "recovered.flv");
       await run("ffmpeg", ["-v", "error", "-y", "-f", "flv", "-i", url.toString(), "-c", "copy", out]);
@@ -156,19 +156,19 @@ describe("spool", () => {
   it("refuses bad tokens and unknown parts; a newer epoch cuts the older reader and refuses it afterwards", async () => {
     const partId = randomUUID();
     const publishing = feed(partId, 1); // real time: the reads stay open
-    const good = new URL(await spoolReadUrl(partId, 5));
+    const good = new URL(await spoolReadUrl({ id: partId, ingestUrl: null }, 5));
     good.searchParams.set("t", "0".repeat(64));
     assert.equal((await get(good.toString())).status, 403);
-    assert.equal((await get(await spoolReadUrl(randomUUID(), 1))).status, 404);
+    assert.equal((await get(await spoolReadUrl({ id: randomUUID(), ingestUrl: null }, 1))).status, 404);
 
-    const older = get(await spoolReadUrl(partId, 5)).catch((err) => ({ status: -1, error: err }));
+    const older = get(await spoolReadUrl({ id: partId, ingestUrl: null }, 5)).catch((err) => ({ status: -1, error: err }));
     await new Promise((r) => setTimeout(r, 300));
-    const newerUrl = await spoolReadUrl(partId, 6);
+    const newerUrl = await spoolReadUrl({ id: partId, ingestUrl: null }, 6);
     const newerReq = await new Promise<http.IncomingMessage>((resolve) => http.get(newerUrl, resolve));
     assert.equal(newerReq.statusCode, 200);
     const cut = await older;
     assert.ok(cut.status === -1 || "res" in cut, "the older read ended");
-    assert.equal((await get(await spoolReadUrl(partId, 5))).status, 409);
+    assert.equal((await get(await spoolReadUrl({ id: partId, ingestUrl: null }, 5))).status, 409);
     newerReq.destroy();
     await publishing;
   });

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { createChannel } from "../../lib/channels.ts";
 import { randomUUID } from "node:crypto";
 import { ValidationError } from "../../lib/errors.ts";
-import { MAX_VIEWERS_PER_ADDRESS, countViewer } from "../../lib/liveStatus.ts";
+import { MAX_VIEWERS_PER_ADDRESS, countViewer } from "../../lib/viewers.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser } from "../support/fixtures.ts";
 import { api, request } from "../support/http.ts";

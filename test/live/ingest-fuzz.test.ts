@@ -12,6 +12,7 @@ import { closeConnectionsAfter } from "../support/env.ts";
 import { RTMP_PORT, getText, liveChannel, parseMedia, publish, rolePids, waitFor, waitForLive } from "../support/live.ts";
 import { allocationAttack, hostileAmfAttack, hugeAmfAttack, oddMessagesAttack, trickleAttack, zeroChunkSizeAttack, type AttackResult } from "../support/rtmpAttacks.ts";
 import { rtmpAttempt } from "../support/rtmpClient.ts";
+import { INGEST } from "../../scripts/roles.ts";
 
 closeConnectionsAfter();
 after(() => closeQueues());
@@ -65,7 +66,7 @@ describe("ingest under attack (the fuzz suite)", () => {
     try {
       const live = await waitForLive(victim.slug);
       const part = await db().livePart.findFirstOrThrow({ where: { sessionId: live.sessionId } });
-      const [ingest] = rolePids("ingest/main.ts");
+      const [ingest] = rolePids(INGEST);
       assert.ok(ingest, "ingest process found");
       const watch = watchVictim(new URL(live.hlsUrl.replace("master.m3u8", "360p30/index.m3u8"), process.env.LH_TEST_BASE_URL).toString(), ingest);
       await waitFor("the victim's first segments", async () => watch.count >= 2, 60_000);
@@ -87,7 +88,7 @@ describe("ingest under attack (the fuzz suite)", () => {
         assert.equal(result.closed, result.connections, `${name}: ingest closed ${result.closed} of ${result.connections} attacking connections`);
         assert.ok(duringOk, `${name}: a good publish from another address was refused during the attack`);
         assert.ok(await goodPublishAccepted(good.key, `127.0.62.${n + 1}`), `${name}: a good publish was refused after the attack`);
-        assert.deepEqual(rolePids("ingest/main.ts"), [ingest], `${name}: ingest was restarted`);
+        assert.deepEqual(rolePids(INGEST), [ingest], `${name}: ingest was restarted`);
         await waitFor(`the victim to keep listing after "${name}"`, async () => watch.count >= before + 2, 60_000);
       }
 

@@ -70,12 +70,12 @@ describe("ingest refuses", () => {
       }
       // The spool: a wrong token is refused, an older epoch than the worker's is refused...
       const current = (await db().livePart.findUniqueOrThrow({ where: { id: part.id } })).transcodeEpoch;
-      const forged = new URL(await spoolReadUrl(part.id, current + 1));
+      const forged = new URL(await spoolReadUrl(part, current + 1));
       forged.searchParams.set("t", "f".repeat(64));
       assert.equal((await fetch(forged)).status, 403);
-      assert.equal((await fetch(await spoolReadUrl(part.id, current - 1))).status, 409);
+      assert.equal((await fetch(await spoolReadUrl(part, current - 1))).status, 409);
       // ...and a signed read of the current epoch receives the source (the worker keeps its own: same epoch).
-      const res = await fetch(await spoolReadUrl(part.id, current));
+      const res = await fetch(await spoolReadUrl(part, current));
       assert.equal(res.status, 200);
       const reader = res.body!.getReader();
       let bytes = 0;

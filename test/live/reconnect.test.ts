@@ -12,6 +12,7 @@ import { makeKey, makeUser } from "../support/fixtures.ts";
 import {
   endStream, ffmpegProcesses, ffprobe, getText, liveChannel, liveStatus, mediaFile, parseMaster, parseMedia, publish, receivedSeconds, rolePids, setGraceSeconds, waitFor, waitForLive,
 } from "../support/live.ts";
+import { WEB, WORKER } from "../../scripts/roles.ts";
 
 closeConnectionsAfter();
 closeBrowserAfter();
@@ -185,7 +186,7 @@ describe("reconnects", () => {
     await pub.stop();
     await waitFor("reconnecting", async () => (await liveStatus(ch.slug)).status === "reconnecting", 60_000, 100);
     const droppedAt = (await db().livePart.findFirstOrThrow({ where: { sessionId } })).endedAt!.getTime();
-    const killed = [...rolePids("workers/main.ts"), ...rolePids("app/server.ts")];
+    const killed = [...rolePids(WORKER), ...rolePids(WEB)];
     assert.ok(killed.length >= 3, `found ${killed.length} role processes`);
     for (const pid of killed) process.kill(pid, "SIGKILL");
     const session = await waitFor("the session to end", async () => {
@@ -237,14 +238,12 @@ describe("a smaller reconnect", () => {
     await endStream(ch.owner, sessionId);
     const replay = await replayOf(sessionId);
 
-    // Kill the worker as soon as it is writing the MP4; the retry must still produce a correct file.
-    const part = mediaFile("live", sessionId, "replay.mp4.part");
-    const work = await waitFor("the export to start", async () => {
-      const dirs = readdirSync(mediaFile("live", sessionId)).filter((d) => d.startsWith(".export-"));
-      return dirs.length ? dirs : null;
+    // Kill the worker as soon as its ffmpeg is making the MP4 (in the worker's scratch directory,
+    // named after the replay); the retry must still produce a correct file.
+    const exporting = await waitFor("the export to start", async () => {
+      const found = ffmpegProcesses(replay.id);
+      return found.length ? found : null;
     }, 20_000, 10);
-    assert.ok(work.length);
-    const exporting = ffmpegProcesses(sessionId);
     for (const w of new Set(exporting.map((p) => p.ppid))) process.kill(w, "SIGKILL");
     for (const p of exporting) {
       try {
@@ -257,7 +256,7 @@ describe("a smaller reconnect", () => {
       const r = await db().replay.findUnique({ where: { id: replay.id } });
       return r?.exportStatus === "ready" ? r : null;
     }, 90_000, 250);
-    assert.ok(!existsSync(part));
+    assert.deepEqual(readdirSync(mediaFile("live", sessionId)).filter((f) => /\.(part|tmp)$/.test(f) || f.startsWith(".")), [], "no half-written file in the store");
     const mp4 = await ffprobe(mediaFile("live", sessionId, "replay.mp4"), ["-show_format", "-show_streams"]);
     const v = mp4.streams.find((s: any) => s.codec_type === "video");
     assert.equal(`${v.width}x${v.height}`, "1280x720", "one size throughout");

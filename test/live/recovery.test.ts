@@ -7,6 +7,7 @@ import { closeQueues } from "../../lib/queue.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser } from "../support/fixtures.ts";
 import { liveChannel, publish, rolePids, waitFor, waitForLive } from "../support/live.ts";
+import { INGEST } from "../../scripts/roles.ts";
 
 closeConnectionsAfter();
 after(() => closeQueues());
@@ -18,7 +19,7 @@ describe("stale-session recovery", () => {
     try {
       const { sessionId } = await waitForLive(ch.slug);
       await new Promise((r) => setTimeout(r, 3000));
-      const [ingest] = rolePids("ingest/main.ts");
+      const [ingest] = rolePids(INGEST);
       assert.ok(ingest, "ingest process found");
       process.kill(ingest, "SIGKILL"); // no clean disconnect is ever reported
       await pub.exited; // the publisher gives up with its connection

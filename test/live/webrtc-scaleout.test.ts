@@ -7,9 +7,10 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import nodeDataChannel from "node-datachannel";
 import { db } from "../../lib/db.ts";
+import { readTranscodeHealth } from "../../lib/live/transcodeHealth.ts";
 import { liveEdges } from "../../lib/webrtc/edges.ts";
 import { EDGE, startRole, type SupervisedRole } from "../../scripts/roles.ts";
-import { freePort, freeUdpPort } from "../../scripts/stack.ts";
+import { freePort, freeUdpPort } from "../../scripts/ports.ts";
 import { BASE_URL, closeConnectionsAfter } from "../support/env.ts";
 import { ffmpegProcesses, liveChannel, publish, waitFor, waitForLive } from "../support/live.ts";
 import { startReceiver } from "../support/webrtcReceiver.ts";
@@ -66,6 +67,9 @@ describe("several edges", () => {
       const [transcode] = ffmpegProcesses(part.id);
       assert.ok(transcode, "the live ffmpeg runs");
       const [onlyEdge] = await liveEdges();
+      // On a busy machine the overload policy may restart the transcode with a lighter ladder; only such a step may.
+      const overloadSteps = async () => (await readTranscodeHealth(live.sessionId))?.changes.length ?? 0;
+      const stepsBefore = await overloadSteps();
       assert.equal((await liveEdges()).length, 1);
 
       second = await startSecondEdge();
@@ -81,7 +85,11 @@ describe("several edges", () => {
         },
         15_000,
       );
-      assert.deepEqual(ffmpegProcesses(part.id).map((p) => p.pid), [transcode.pid], "the transcode was not restarted for the new edge");
+      const pids = ffmpegProcesses(part.id).map((p) => p.pid);
+      assert.equal(pids.length, 1, "one transcode");
+      if (pids[0] !== transcode.pid) {
+        await waitFor("an overload step to explain the new ffmpeg (the new edge must not restart the transcode)", async () => (await overloadSteps()) > stepsBefore, 10_000);
+      }
 
       second.stop();
       await waitFor("the second edge gone from the registry", async () => (await liveEdges()).every((e) => e.id !== SECOND), 15_000);

@@ -7,6 +7,7 @@ import { createChannel } from "../../lib/channels.ts";
 import { makeKey, makeUser, uniq, type TestUser } from "./fixtures.ts";
 import { BASE_URL } from "./env.ts";
 import { startPublisher, type PublisherProcess } from "./media.ts";
+import { compiledEntry, type Role } from "../../scripts/roles.ts";
 
 const run = promisify(execFile);
 export const RTMP_PORT = Number(process.env.RTMP_PORT);
@@ -168,15 +169,16 @@ export function readLogs(): string {
   return readdirSync(dir).map((f) => readFileSync(path.join(dir, f), "utf8")).join("\n");
 }
 
-/** PIDs of this test stack's role processes running `entry` (matched by our Redis prefix). */
-export function rolePids(entry: string): number[] {
+/** PIDs of this test stack's processes running `role` (compiled or from source; matched by our Redis prefix). */
+export function rolePids(role: Role): number[] {
   const mark = `REDIS_PREFIX=${process.env.REDIS_PREFIX}`;
+  const runs = [compiledEntry(role), role.entry];
   const out: number[] = [];
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8");
-      if (!cmd.includes(entry) || !cmd.includes("--import")) continue;
+      const argv = readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+      if (!argv.some((a) => runs.some((r) => a.endsWith(r)))) continue;
       if (readFileSync(`/proc/${d}/environ`, "utf8").split("\0").includes(mark)) out.push(Number(d));
     } catch {}
   }

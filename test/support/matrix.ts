@@ -2,7 +2,7 @@
 // stack's Synapse, no SDK in between, so what a test asserts is what the
 // homeserver said.
 import { randomBytes } from "node:crypto";
-import { registerMatrixUser } from "../../scripts/synapse.ts";
+import { registerMatrixUser } from "../../scripts/synapseAdmin.ts";
 import { db } from "../../lib/db.ts";
 import { readRegistrationFile } from "../../lib/matrix/registration.ts";
 import { waitFor } from "./live.ts";
@@ -109,4 +109,22 @@ export async function channelRoom(channelId: string, timeoutMs = 15_000): Promis
 
 export function registration() {
   return readRegistrationFile(process.env.MATRIX_REGISTRATION_FILE);
+}
+
+/**
+ * How many HTTP requests the homeserver has received so far, from its
+ * Prometheus metrics (the managed Synapse serves them on a loopback listener,
+ * LH_TEST_SYNAPSE_METRICS_URL).
+ */
+export async function synapseRequestCount(metricsUrl = process.env.LH_TEST_SYNAPSE_METRICS_URL ?? ""): Promise<number> {
+  if (!metricsUrl) throw new Error("LH_TEST_SYNAPSE_METRICS_URL is not set: the test stack starts Synapse with a metrics listener");
+  const text = await (await fetch(metricsUrl)).text();
+  let n = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("synapse_http_server_requests_received")) continue;
+    const [name] = line.split(/[{ ]/, 1);
+    if (name.endsWith("_created")) continue;
+    n += Number(line.slice(line.lastIndexOf(" ") + 1)) || 0;
+  }
+  return n;
 }

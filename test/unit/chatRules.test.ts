@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { channelPowerLevels, matchWordFilter, messageTexts, moderationSchema, parseWordFilter } from "../../lib/chat/rules.ts";
+import { channelPowerLevels, matchWordFilter, moderationSchema, nameBreaksFilter, parseWordFilter } from "../../lib/chat/rules.ts";
+import { eventTexts } from "../../lib/chat/visibleText.ts";
 import { buildRegistration, parseRegistration } from "../../lib/matrix/registration.ts";
 import { roomAlias, slugFromAlias, virtualUserId } from "../../lib/matrix/ids.ts";
 import { tokenMatches } from "../../appservice/hsAppService.ts";
@@ -78,10 +79,59 @@ describe("word filter", () => {
     assert.equal(matchWordFilter("anything", []), null);
   });
   it("looks at edits and formatted bodies too", () => {
-    const texts = messageTexts({ body: "* fixed", "m.new_content": { body: "a spoiler" }, formatted_body: "<b>x</b>" });
-    assert.equal(matchWordFilter(texts.join("\n"), words), "spoiler");
-    assert.equal(matchWordFilter(messageTexts({ body: "x", formatted_body: "<i>spoi</i><i>ler</i>" }).join("\n"), words), "spoiler");
-    assert.equal(matchWordFilter(messageTexts({ body: "x", formatted_body: "&#115;poiler" }).join("\n"), words), "spoiler");
+    const edit = eventTexts("m.room.message", { body: "* fixed", "m.new_content": { body: "a spoiler" }, formatted_body: "<b>x</b>" });
+    assert.equal(matchWordFilter(edit.join("\n"), words), "spoiler");
+    assert.equal(matchWordFilter(eventTexts("m.room.message", { body: "x", formatted_body: "<i>spoi</i><i>ler</i>" }).join("\n"), words), "spoiler");
+    assert.equal(matchWordFilter(eventTexts("m.room.message", { body: "x", formatted_body: "&#115;poiler" }).join("\n"), words), "spoiler");
+  });
+});
+
+describe("word filter: text as it is seen", () => {
+  const words = ["zorgle"];
+  const caught = (text: string) => assert.equal(matchWordFilter(text, words), "zorgle", JSON.stringify(text));
+  const kept = (text: string, filter = words) => assert.equal(matchWordFilter(text, filter), null, JSON.stringify(text));
+
+  it("ignores invisible characters inside the word", () => {
+    for (const ch of ["\u200B", "\u200C", "\u200D", "\u2060", "\uFEFF", "\u00AD", "\u180E", "\u{E0041}", "\u3164", "\uFFA0", "\u115F", "\u1160"]) caught(`zor${ch}gle`);
+    caught("\u200Bzorgle\u200B!");
+  });
+  it("reads look-alike forms, case and accents as the letters they show", () => {
+    for (const t of ["ｚｏｒｇｌｅ", "𝐳𝐨𝐫𝐠𝐥𝐞", "𝔷𝔬𝔯𝔤𝔩𝔢", "ZORGLE", "ZoRgLe", "zörglé", "zo\u0308rgle", "ⓩⓞⓡⓖⓛⓔ"]) caught(t);
+    assert.equal(matchWordFilter("STRASSE", ["straße"]), "straße");
+    assert.equal(matchWordFilter("straße", ["strasse"]), "strasse");
+    assert.equal(matchWordFilter("ｂａｄ\u3000ｗｏｒｄ", ["bad word"]), "bad word");
+  });
+  it("reads a right-to-left override in the order it is shown", () => {
+    caught("\u202Eelgroz\u202C");
+    caught("\u202Eelgroz");
+    caught("look: \u202Eelgroz\u202C!");
+    caught("zor\u202Eelg\u202C");
+    caught("ok\n\u202Eelgroz");
+    // The override ends at its pop or at the end of the line.
+    kept("\u202Eelg\u202Croz");
+    kept("\u202Eelg\nroz");
+    // A letter right before the reversed run makes it part of a longer word.
+    kept("a\u202Eelgroz");
+    // Isolates keep Latin letters in reading order.
+    kept("\u2067elgroz\u2069");
+  });
+  it("still matches whole words only", () => {
+    kept("zorgles");
+    kept("zorgle\u200Bs");
+    kept("ｚｏｒｇｌｅｓ");
+    kept("unzorgle");
+    kept("classic", ["ass"]);
+    kept("𐐀zorgle");
+    caught("zorgle-s");
+    caught("(zorgle)");
+    caught("zorgle🙂");
+  });
+  it("checks display names the same way", () => {
+    assert.equal(nameBreaksFilter("Zorgle Fan", words), true);
+    assert.equal(nameBreaksFilter("\u202Eelgroz", words), true);
+    assert.equal(nameBreaksFilter("ｚorgle", words), true);
+    assert.equal(nameBreaksFilter("Zorgles", words), false);
+    assert.equal(nameBreaksFilter("anyone", []), false);
   });
 });
 

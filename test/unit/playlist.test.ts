@@ -75,10 +75,10 @@ describe("local media store", () => {
 
   it("replaces files atomically and reads them back", async () => {
     const store = new LocalMediaStore(await mkdtemp(path.join(os.tmpdir(), "lh-store-")));
-    await store.writeTextAtomic("live/a/index.m3u8", "one");
-    await store.writeTextAtomic("live/a/index.m3u8", "two");
-    assert.equal(await store.readText("live/a/index.m3u8"), "two");
-    assert.deepEqual(await store.list("live/a"), ["index.m3u8"]);
+    await store.putText("live/a/index.m3u8", "one");
+    await store.putText("live/a/index.m3u8", "two");
+    assert.equal(await store.getText("live/a/index.m3u8"), "two");
+    assert.deepEqual(await store.list("live/a"), [{ key: "live/a/index.m3u8", size: 3 }]);
     assert.equal(await store.size("live/a/none"), null);
   });
 });

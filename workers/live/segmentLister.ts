@@ -5,14 +5,23 @@
 // segments may repeat media that is already listed; those are skipped per
 // playlist. A segment that would leave a hole is listed after the hole (the
 // replay marks it), never dropped silently.
+//
+// A segment is published to the media store before it is listed, in the order it
+// was cut; when the store is full it waits in the scratch directory and the next
+// poll tries again, so a full disk delays the stream but loses nothing.
+import { rm } from "node:fs/promises";
 import type { Rendition } from "../../lib/ffmpeg/liveLadder.ts";
-import type { LivePlaylists } from "../../lib/hls/livePlaylists.ts";
-import { SegmentListTail, type CutSegment } from "../../lib/hls/segmentList.ts";
+import type { Appended, LivePlaylists } from "../../lib/hls/livePlaylists.ts";
+import type { CutSegment } from "../../lib/hls/segmentList.ts";
 import { logger } from "../../lib/log.ts";
-import { firstVideoPts } from "../ffmpegRunner.ts";
-import path from "node:path";
+import { MEDIA_KEY } from "../../lib/media/layout.ts";
+import type { CutFile, RunningTranscode } from "../transcoder.ts";
 
 const log = logger("worker");
+/** Segments uploaded to the store at once. */
+const PUBLISH_AT_ONCE = 4;
+/** Cut segments already in the store but not listed yet (an earlier one is still uploading or was refused). */
+const published = new WeakSet<CutFile>();
 /** Timestamps in the CSV lists are rounded; boundaries closer than this are the same. */
 const TOLERANCE_SECONDS = 0.02;
 
@@ -24,7 +33,9 @@ export interface PartTimeline {
 
 interface Run {
   epoch: number;
-  tails: { rendition: Rendition; tail: SegmentListTail; dir: string; cut: number }[];
+  transcode: RunningTranscode;
+  /** Cut, not yet in the store (in cut order). */
+  unpublished: CutFile[];
   fedFrom: Map<string, string[]>;
   /** Per target playlist: segments listed by this run (the first starts a discontinuity run). */
   listedByRun: Map<string, number>;
@@ -74,29 +85,44 @@ export class SegmentLister {
     return this.resumeFromMs();
   }
 
-  startRun(epoch: number, encoded: Rendition[], fedFrom: Map<string, string[]>, dirOf: (r: Rendition) => string, listName: string): void {
-    this.run = {
-      epoch,
-      tails: encoded.map((rendition) => ({ rendition, tail: new SegmentListTail(path.join(dirOf(rendition), listName)), dir: dirOf(rendition), cut: 0 })),
-      fedFrom,
-      listedByRun: new Map(),
-    };
+  startRun(epoch: number, transcode: RunningTranscode, fedFrom: Map<string, string[]>): void {
+    this.run = { epoch, transcode, unpublished: [], fedFrom, listedByRun: new Map() };
   }
 
-  /** Collects newly cut segments (no pen needed); they wait until list() is called with the pen. */
+  /**
+   * Collects newly cut segments and publishes them to the store (no pen needed: names are
+   * unique to the attempt); they wait until list() is called with the pen. Throws the
+   * store's error (StorageFullError when it has no room); what was not published is kept
+   * and tried again on the next call.
+   */
   async poll(): Promise<number> {
     const run = this.run;
     if (!run) return 0;
-    let n = 0;
-    for (const t of run.tails) {
-      for (const seg of await t.tail.poll()) {
-        // ffmpeg 5.1's segment list says the first segment starts at 0, whatever its
-        // timestamps: read where it really starts from the file.
-        if (t.cut++ === 0) seg.start = (await firstVideoPts(path.join(t.dir, seg.file))) ?? seg.start;
-        this.pending.push({ rendition: t.rendition, seg, run });
-        n++;
-      }
+    run.unpublished.push(...(await run.transcode.collect()));
+    // A few at once (a bucket answers each PUT in milliseconds, not microseconds); they are
+    // listed in the order they were cut, whatever order the uploads finish in.
+    let failed: PromiseRejectedResult | undefined;
+    for (;;) {
+      const waiting = run.unpublished.filter((c) => !published.has(c)).slice(0, PUBLISH_AT_ONCE);
+      if (waiting.length === 0) break;
+      const results = await Promise.allSettled(
+        waiting.map(async (cut) => {
+          await this.playlists.store.putFile(MEDIA_KEY.segment(this.playlists.sessionId, cut.rendition.name, cut.name), cut.file);
+          published.add(cut);
+          await rm(cut.file, { force: true });
+        }),
+      );
+      failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) break;
     }
+    let n = 0;
+    while (run.unpublished.length > 0 && published.has(run.unpublished[0])) {
+      const cut = run.unpublished.shift()!;
+      published.delete(cut);
+      this.pending.push({ rendition: cut.rendition, seg: { file: cut.name, start: cut.start, end: cut.end }, run });
+      n++;
+    }
+    if (failed) throw failed.reason;
     return n;
   }
 
@@ -106,45 +132,69 @@ export class SegmentLister {
     return mine.length ? Math.min(...mine) : null;
   }
 
+  /** Segments cut by the current run that the store has not taken yet. */
+  get unpublishedCount(): number {
+    return this.run?.unpublished.length ?? 0;
+  }
+
   get pendingCount(): number {
     return this.pending.length;
   }
 
-  /** Lists every collected segment. The caller holds the pen and the playlists lock. */
+  /**
+   * Lists every collected segment, one write per playlist. The caller holds the pen and the
+   * playlists lock. What is listed is decided first on a copy of the state, and taken as
+   * listed only once every write went through: after a failed write (a full store) the next
+   * call decides again from the same state, and LivePlaylists.appendMany does not append a
+   * segment twice.
+   */
   async list(): Promise<number> {
-    let listed = 0;
-    const batch = this.pending;
-    this.pending = [];
     const top = this.masterRenditions[0]?.name;
-    for (const { rendition, seg, run } of batch) {
+    const listedEnd = new Map(this.listedEnd);
+    const byRun = new Map<Run, Map<string, number>>();
+    const writes = new Map<string, Appended[]>();
+    const holes: { at: number; seconds: number }[] = [];
+    let listedSeconds = 0;
+    let listed = 0;
+    for (const { rendition, seg, run } of this.pending) {
+      let counts = byRun.get(run);
+      if (!counts) byRun.set(run, (counts = new Map(run.listedByRun)));
       for (const target of run.fedFrom.get(rendition.name) ?? []) {
-        const end = this.listedEnd.get(target);
+        const end = listedEnd.get(target);
         if (end !== undefined && seg.end <= end + TOLERANCE_SECONDS) continue; // already listed by an earlier run
         if (end !== undefined && seg.start < end - TOLERANCE_SECONDS) {
           // Straddles the listed end: listing it would repeat media. Skip it; the hole is marked.
           continue;
         }
-        if (end !== undefined && seg.start > end + TOLERANCE_SECONDS && target === top) {
-          this.holes.push({ at: end, seconds: seg.start - end });
-          log.warn("media missing between two runs of a transcode", { part: this.part.index, at: end.toFixed(2), seconds: (seg.start - end).toFixed(2) });
-        }
-        const count = run.listedByRun.get(target) ?? 0;
-        await this.playlists.append(
-          target,
-          {
+        if (end !== undefined && seg.start > end + TOLERANCE_SECONDS && target === top) holes.push({ at: end, seconds: seg.start - end });
+        const count = counts.get(target) ?? 0;
+        const entries = writes.get(target) ?? [];
+        writes.set(target, entries);
+        entries.push({
+          seg: {
             uri: target === rendition.name ? seg.file : `../${rendition.name}/${seg.file}`,
             duration: seg.end - seg.start,
             programDateTime: this.part.startedAt.getTime() + (seg.start * 1000 - this.part.timelineOffsetMs),
             part: this.part.index,
             mediaStart: seg.start,
           },
-          { startsRun: count === 0 },
-        );
-        run.listedByRun.set(target, count + 1);
-        this.listedEnd.set(target, seg.end);
-        if (target === top) this.listedSeconds += seg.end - seg.start;
+          startsRun: count === 0,
+        });
+        counts.set(target, count + 1);
+        listedEnd.set(target, seg.end);
+        if (target === top) listedSeconds += seg.end - seg.start;
         listed++;
       }
+    }
+    await Promise.all([...writes].map(([target, entries]) => this.playlists.appendMany(target, entries)));
+    // Every playlist has them: they are listed.
+    this.pending = [];
+    this.listedEnd = listedEnd;
+    for (const [run, counts] of byRun) run.listedByRun = counts;
+    this.listedSeconds += listedSeconds;
+    for (const h of holes) {
+      this.holes.push(h);
+      log.warn("media missing between two runs of a transcode", { part: this.part.index, at: h.at.toFixed(2), seconds: h.seconds.toFixed(2) });
     }
     if (!this.masterWritten && this.masterRenditions.every((r) => this.listedEnd.has(r.name)) && !(await this.playlists.readMaster())) {
       await this.playlists.writeMaster(this.masterRenditions);

@@ -6,9 +6,9 @@
 import type { Job } from "bullmq";
 import { config } from "../../lib/config.ts";
 import { db } from "../../lib/db.ts";
-import { buildLiveLadder, planRenditions, type Rendition, type SourceInfo } from "../../lib/ffmpeg/liveLadder.ts";
+import type { Rendition, SourceInfo } from "../../lib/ffmpeg/liveLadder.ts";
 import { aliasRenditions } from "../../lib/ffmpeg/masterFit.ts";
-import { liveKey, type LivePlaylists } from "../../lib/hls/livePlaylists.ts";
+import type { LivePlaylists } from "../../lib/hls/livePlaylists.ts";
 import { readIngestStats } from "../../lib/ingestStats.ts";
 import { Pen, PEN_RENEW_MS } from "../../lib/live/pen.ts";
 import { decideOverload, isBehind, type OverloadState, type OverloadStep } from "../../lib/live/overload.ts";
@@ -18,11 +18,12 @@ import type { TranscodeJob } from "../../lib/queue.ts";
 import { REDIS_KEY } from "../../lib/redisKeys.ts";
 import { redis } from "../../lib/redis.ts";
 import { spoolReadUrl, spoolStartMs } from "../../lib/spool.ts";
+import { reportStorageFull, reportStorageOk } from "../../lib/media/storageHealth.ts";
+import { isStorageFull } from "../../lib/media/store.ts";
 import { clearStreamProblem } from "../../lib/streamProblem.ts";
 import type { FfmpegResult } from "../ffmpegRunner.ts";
 import type { Transcoder } from "../transcoder.ts";
 import { CpuSampler } from "./cpuSampler.ts";
-import { killLeftoverFfmpeg, recordTranscodeProcess } from "./leftovers.ts";
 import { ProgressMonitor } from "./progressMonitor.ts";
 import { webrtcTargetFor } from "./webrtcTarget.ts";
 import type { SegmentLister } from "./segmentLister.ts";
@@ -33,6 +34,9 @@ const TAKE_PEN_EVERY_MS = 500;
 const SAMPLE_EVERY_MS = 2000;
 /** The last listed segment may end this far before the last media ingest received. */
 const END_TOLERANCE_SECONDS = 1;
+
+/** While the store is full, publishing is tried again this often. */
+const STORAGE_RETRY_MS = 2000;
 
 /** ffmpeg processes this worker runs, so that stopping the worker stops them too. */
 export const runningTranscodes = new Set<{ kill(): void }>();
@@ -68,6 +72,25 @@ export interface RunContext {
   transcoder: Transcoder;
   /** The last sample found the transcode behind. */
   behind?: boolean;
+  /** The media store refused the last publish for want of room (told to the creator once per episode). */
+  storageFull?: boolean;
+}
+
+/**
+ * Records that the store refused (or took again) this run's media: the instance-wide flag
+ * the dashboards show, and one log line per episode from this run.
+ */
+export async function noteStorage(ctx: Pick<RunContext, "part" | "storageFull">, full: boolean, err?: unknown): Promise<void> {
+  const where = { session: ctx.part.sessionId, part: ctx.part.index };
+  if (full) {
+    const detail = String((err as Error)?.message ?? err ?? "no room").slice(0, 200);
+    await reportStorageFull(detail).catch(() => {});
+    if (!ctx.storageFull) log.error("media storage is full: segments wait on this worker until there is room", { ...where, error: detail });
+  } else if (ctx.storageFull) {
+    await reportStorageOk().catch(() => {});
+    log.info("media storage has room again: publishing resumed", where);
+  }
+  ctx.storageFull = full;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,35 +101,30 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
   const session = part.session;
   const epoch = await takeEpoch(part.id);
   if (epoch === null) return { kind: "superseded" };
-  await killLeftoverFfmpeg(part.id);
   const step = ctx.steps[ctx.state.level];
   const from = lister.resumeFromMs();
   // Where ingest will start this read (a keyframe): keyframes are forced on multiples of the
   // segment length of the part's own timeline, so every run cuts at the same instants.
-  const startMs = await spoolStartMs(part.id, epoch, from);
+  const startMs = await spoolStartMs(part, epoch, from);
   if (startMs === null) return { kind: "failed", result: { code: 1, signal: null, stderrTail: ["Server returned 404 Not Found (no spool for this part)"] }, listed: 0 };
-  const prefix = `p${part.index}e${epoch}-`;
-  const dirs = new Map<string, string>();
-  for (const r of planRenditions(ctx.source, step.ladder)) dirs.set(r.name, await playlists.store.localDir(`${liveKey(session.id)}/${r.name}`));
-  const built = buildLiveLadder({
-    input: await spoolReadUrl(part.id, epoch, from),
+  const monitor = new ProgressMonitor();
+  monitor.newRun(startMs / 1000);
+  const running = await ctx.transcoder.start({
+    partId: part.id,
+    epoch,
+    input: await spoolReadUrl(part, epoch, from),
     inputFormat: "flv",
     inputStartSeconds: startMs / 1000,
     source: ctx.source,
     ladder: step.ladder,
     segmentSeconds: session.segmentSeconds,
-    outputDir: (r) => dirs.get(r.name)!,
-    segmentPrefix: prefix,
+    segmentPrefix: `p${part.index}e${epoch}-`,
     x264Preset: step.preset,
     webrtc: (await webrtcTargetFor(session)) ?? undefined,
+    onProgress: monitor.onProgress,
   });
-  lister.startRun(epoch, built.renditions, aliasRenditions(ctx.masterRenditions, built.renditions), (r) => dirs.get(r.name)!, `${prefix}segments.csv`);
-
-  const monitor = new ProgressMonitor();
-  monitor.newRun(startMs / 1000);
-  const running = await ctx.transcoder.start(built.spec, { onProgress: monitor.onProgress });
+  lister.startRun(epoch, running, aliasRenditions(ctx.masterRenditions, running.renditions));
   runningTranscodes.add(running);
-  await recordTranscodeProcess(part.id, running.pid, epoch);
   const cpu = new CpuSampler(running.pid);
   log.info("transcoding", {
     session: session.id,
@@ -116,8 +134,8 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
     from: from === null ? "start" : `${(from / 1000).toFixed(2)} s`,
     source: `${ctx.source.width}x${ctx.source.height}@${ctx.source.fps}`,
     preset: step.preset,
-    renditions: built.renditions.map((r) => r.name).join(","),
-    webrtc: built.webrtc?.name ?? null,
+    renditions: running.renditions.map((r) => r.name).join(","),
+    webrtc: running.webrtc?.name ?? null,
   });
 
   const pen = new Pen(playlists, { kind: "transcode", partIndex: part.index, partId: part.id, epoch });
@@ -130,18 +148,33 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
   let exited: FfmpegResult | null = null;
   const exit = running.done.then((r) => (exited = r));
 
-  // Lists what is collected; false when the pen was taken over (a newer attempt writes now).
+  // Publishes and lists what is cut; false when the pen was taken over (a newer attempt
+  // writes now). A full store is not an error here: what is cut waits, and ffmpeg goes on.
   const listCollected = async (): Promise<boolean> => {
-    const polled = await lister.poll();
+    let polled = 0;
+    try {
+      polled = await lister.poll();
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+      await noteStorage(ctx, true, err);
+    }
     if (polled && !firstSeen) {
       firstSeen = true;
       const first = lister.firstCollectedStart();
       if (first !== null) monitor.firstSegmentAt(first);
     }
     if (!holding || lister.pendingCount === 0) return true;
-    const listed = await pen.whileHeld(() => lister.list());
+    let listed: number | null;
+    try {
+      listed = await pen.whileHeld(() => lister.list());
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+      await noteStorage(ctx, true, err);
+      return true;
+    }
     if (listed === null) return false;
     if (listed > 0) {
+      await noteStorage(ctx, false);
       if (listedThisRun === 0) await clearStreamProblem(session.channelId).catch(() => {});
       listedThisRun += listed;
       const until = lister.listedUntilMs();
@@ -191,6 +224,12 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
       if (!holding) await sleep(TAKE_PEN_EVERY_MS);
     }
     if (!(await listCollected())) return { kind: "superseded" };
+    // Whatever still waits for room in the store is published and listed before the run may end.
+    while (lister.unpublishedCount > 0 || lister.pendingCount > 0) {
+      await sleep(STORAGE_RETRY_MS);
+      if (!(await pen.renew())) return { kind: "superseded" };
+      if (!(await listCollected())) return { kind: "superseded" };
+    }
     const stats = await readIngestStats(part.id);
     const listedTo = (lister.listedUntilMs() ?? 0) / 1000;
     if (stats && (!stats.finished || (stats.receivedMediaMs !== null && listedTo < stats.receivedMediaMs / 1000 - END_TOLERANCE_SECONDS))) {
@@ -203,6 +242,8 @@ export async function transcodeRun(ctx: RunContext): Promise<RunOutcome> {
   } finally {
     runningTranscodes.delete(running);
     if (!exited) running.kill();
+    await running.done;
+    await running.cleanup().catch(() => {});
   }
 }
 

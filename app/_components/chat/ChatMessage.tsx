@@ -1,6 +1,9 @@
 "use client";
-import { memo, useEffect, useRef } from "react";
-import { messageText } from "./richText.tsx";
+import { memo, useEffect, useRef, useState, type ReactNode } from "react";
+import { stripInvisible } from "../../../lib/chat/invisible.ts";
+import { CHAT_LIMITS } from "../../../lib/chat/limits.ts";
+import { POWER } from "../../../lib/chat/power.ts";
+import { messageText, plainText } from "./richText.tsx";
 
 export interface ChatItem {
   /** Event id, or the SDK's local id while sending. */
@@ -34,6 +37,22 @@ export interface ModMenu {
   onAction: (a: ModAction, label: string) => void;
 }
 
+const ATTACHMENTS = new Set(["m.image", "m.video", "m.audio", "m.file", "m.location", "m.sticker"]);
+
+/** How a feed message shows (the live chat and the chat replay alike). */
+export function messageKind(msgtype: string, redacted: boolean): ChatItem["kind"] {
+  if (redacted) return "deleted";
+  return msgtype === "m.notice" ? "notice" : msgtype === "m.emote" ? "emote" : ATTACHMENTS.has(msgtype) ? "attachment" : "text";
+}
+
+/** The name a message shows: bidi controls and zero-width characters could make a name read as another, or reorder the line. */
+export function shownName(name: string, sender: string): string {
+  return stripInvisible(name, { keepEmojiJoiners: true }).trim() || sender;
+}
+
+/** A row no one may moderate (the chat replay). */
+export const NO_MOD_MENU: ModMenu = { allowed: false, isOwner: false, open: false, onToggle: () => {}, onAction: () => {} };
+
 const pad = (n: number) => String(n).padStart(2, "0");
 
 export function shortTime(ts: number): string {
@@ -54,22 +73,62 @@ export function nameColour(userId: string): string {
 
 function attachmentLabel(content: Record<string, unknown>): string {
   const kind = { "m.image": "image", "m.video": "video", "m.audio": "audio", "m.file": "file", "m.location": "location" }[String(content.msgtype)] ?? "attachment";
-  const name = typeof content.body === "string" && content.body ? `: ${content.body}` : "";
+  const name = typeof content.body === "string" && content.body ? `: ${plainText(content.body, CHAT_LIMITS.displayClampChars)}` : "";
   return `[${kind}${name}]`;
 }
 
+/**
+ * A message's text, cut to CHAT_LIMITS.displayClampChars characters until the
+ * reader asks for the rest: a message from another Matrix client can be far
+ * longer than our composer allows, and should not fill the log.
+ */
+function useClampedText(content: Record<string, unknown>): { text: ReactNode[]; more: ReactNode } {
+  const [expanded, setExpanded] = useState(false);
+  const limit = CHAT_LIMITS.displayClampChars;
+  const { nodes, length } = messageText(content, expanded ? Infinity : limit);
+  if (length <= limit) return { text: nodes, more: null };
+  return {
+    text: nodes,
+    more: (
+      <>
+        {!expanded && <span aria-hidden="true">…</span>}{" "}
+        <button type="button" className="btn-link small chat-more" aria-expanded={expanded} onClick={() => setExpanded((e) => !e)} data-testid="chat-show-more">
+          {expanded ? "Show less" : "Show more"}
+        </button>
+      </>
+    ),
+  };
+}
+
+/** The message's `.chat-text`, and after it the "Show more" button if it is long. */
 function Body({ item }: { item: ChatItem }) {
   switch (item.kind) {
     case "deleted":
-      return <span className="chat-deleted">{item.removedReason ? `Your message was removed (${item.removedReason}).` : "Message deleted"}</span>;
+      return (
+        <span className="chat-text">
+          <span className="chat-deleted">{item.removedReason ? `Your message was removed (${plainText(item.removedReason, CHAT_LIMITS.displayClampChars)}).` : "Message deleted"}</span>
+        </span>
+      );
     case "attachment":
       // Files are not fetched or previewed here; open the room in a Matrix client to see them.
-      return <span className="chat-deleted">{attachmentLabel(item.content)}</span>;
-    case "emote":
-      return <em>{messageText(item.content)}</em>;
+      return (
+        <span className="chat-text">
+          <span className="chat-deleted">{attachmentLabel(item.content)}</span>
+        </span>
+      );
     default:
-      return <>{messageText(item.content)}</>;
+      return <TextBody item={item} />;
   }
+}
+
+function TextBody({ item }: { item: ChatItem }) {
+  const { text, more } = useClampedText(item.content);
+  return (
+    <>
+      <span className="chat-text">{item.kind === "emote" ? <em>{text}</em> : text}</span>
+      {more}
+    </>
+  );
 }
 
 function Menu({ item, mod }: { item: ChatItem; mod: ModMenu }) {
@@ -91,7 +150,7 @@ function Menu({ item, mod }: { item: ChatItem; mod: ModMenu }) {
     mod.onAction(a, label);
   };
   const who = item.name;
-  const isMod = item.senderPower >= 50;
+  const isMod = item.senderPower >= POWER.moderator;
   return (
     <div className="chat-mod" ref={ref}>
       <button
@@ -138,20 +197,24 @@ function Menu({ item, mod }: { item: ChatItem; mod: ModMenu }) {
   );
 }
 
+function Notice({ item, time }: { item: ChatItem; time: ReactNode }) {
+  const { text, more } = useClampedText(item.content);
+  return (
+    <div className="chat-notice" role="note" data-testid="chat-notice" data-sender={item.sender} data-event-id={item.id}>
+      {time}
+      <span className="chat-text">{text}</span>
+      {more}
+    </div>
+  );
+}
+
 function Row({ item, mod }: { item: ChatItem; mod: ModMenu }) {
   const time = (
     <time className="chat-time" dateTime={new Date(item.ts).toISOString()} title={fullTime(item.ts)}>
       {shortTime(item.ts)}
     </time>
   );
-  if (item.kind === "notice") {
-    return (
-      <div className="chat-notice" role="note" data-testid="chat-notice" data-sender={item.sender} data-event-id={item.id}>
-        {time}
-        <span className="chat-text">{messageText(item.content)}</span>
-      </div>
-    );
-  }
+  if (item.kind === "notice") return <Notice item={item} time={time} />;
   return (
     <div
       className={`chat-msg${item.pending ? " chat-pending" : ""}${mod.open ? " chat-menu-open" : ""}`}
@@ -163,11 +226,9 @@ function Row({ item, mod }: { item: ChatItem; mod: ModMenu }) {
       {time}
       <span className="chat-name" style={{ color: nameColour(item.sender) }} title={item.sender}>
         {item.kind === "emote" ? `* ${item.name}` : item.name}
-        {item.senderPower >= 50 && <span className="chat-role" title={item.senderPower >= 100 ? "Channel owner" : "Moderator"}>{item.senderPower >= 100 ? "★" : "◆"}</span>}
+        {item.senderPower >= POWER.moderator && <span className="chat-role" title={item.senderPower >= POWER.owner ? "Channel owner" : "Moderator"}>{item.senderPower >= POWER.owner ? "★" : "◆"}</span>}
       </span>{" "}
-      <span className="chat-text">
-        <Body item={item} />
-      </span>
+      <Body item={item} />
       {mod.allowed && !item.pending && item.kind !== "deleted" && <Menu item={item} mod={mod} />}
     </div>
   );

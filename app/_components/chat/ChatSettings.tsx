@@ -3,6 +3,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { formatDate } from "../../../lib/format.ts";
 import { CopyField } from "../CopyField.tsx";
 import { Field, FormError } from "../Field.tsx";
+import { apiCall } from "../apiCall.ts";
 
 export interface ChatState {
   roomId: string | null;
@@ -12,15 +13,6 @@ export interface ChatState {
   messageCount: number;
   moderators: { matrixUserId: string; grantedAt: string }[];
   bans: { matrixUserId: string; reason: string; until: string | null; createdAt: string }[];
-}
-
-async function call(url: string, init: RequestInit): Promise<{ ok: boolean; body: any }> {
-  try {
-    const res = await fetch(url, { cache: "no-store", ...init, headers: { "Content-Type": "application/json", ...init.headers } });
-    return { ok: res.ok, body: await res.json().catch(() => null) };
-  } catch {
-    return { ok: false, body: { error: "Network error. Check your connection and try again." } };
-  }
 }
 
 function remaining(until: string, now: number): string {
@@ -53,7 +45,7 @@ export function ChatSettings({ channelId, slug, initial }: { channelId: string; 
   }, [hasTimeouts]);
 
   async function reload() {
-    const { ok, body } = await call(`/api/channels/${channelId}/chat`, { method: "GET" });
+    const { ok, body } = await apiCall(`/api/channels/${channelId}/chat`, { method: "GET" });
     if (ok) setState(body as ChatState);
   }
 
@@ -64,7 +56,7 @@ export function ChatSettings({ channelId, slug, initial }: { channelId: string; 
     setSaveError(null);
     setFields({});
     const seconds = slow.trim() === "" ? 0 : Number(slow);
-    const { ok, body } = await call(`/api/channels/${channelId}/chat`, {
+    const { ok, body } = await apiCall(`/api/channels/${channelId}/chat`, {
       method: "PUT",
       body: JSON.stringify({ slowModeSeconds: Number.isFinite(seconds) ? seconds : -1, wordFilter: words }),
     });
@@ -82,7 +74,7 @@ export function ChatSettings({ channelId, slug, initial }: { channelId: string; 
   async function moderate(cmd: Record<string, unknown>, fallback: string): Promise<boolean> {
     setBusy(true);
     setListError(null);
-    const { ok, body } = await call(`/api/channels/${channelId}/chat/moderate`, { method: "POST", body: JSON.stringify(cmd) });
+    const { ok, body } = await apiCall(`/api/channels/${channelId}/chat/moderate`, { method: "POST", body: JSON.stringify(cmd) });
     setBusy(false);
     if (!ok) {
       setListError(body?.error ?? fallback);

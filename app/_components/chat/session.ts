@@ -61,18 +61,26 @@ export function forgetCredentials(chat: PublicChat): void {
   } catch {}
 }
 
-// One login at a time per identity, even when React runs an effect twice.
-const inflight = new Map<string, Promise<ChatCredentials>>();
+const guestNameKey = (chat: PublicChat) => `lh-chat:guest-name:${chat.homeserverUrl}`;
+
+/** The name a guest chose before their account exists (it is made on their first message). */
+export function storedGuestName(chat: PublicChat): string | null {
+  try {
+    return sessionStorage.getItem(guestNameKey(chat));
+  } catch {
+    return null;
+  }
+}
+
+export function saveGuestName(chat: PublicChat, name: string): void {
+  try {
+    sessionStorage.setItem(guestNameKey(chat), name);
+  } catch {}
+}
 
 /** A fresh login: the Livehouse session endpoint, or a new guest account. */
 export function newCredentials(chat: PublicChat, slug: string, registerGuest: () => Promise<{ user_id: string; access_token?: string; device_id?: string }>): Promise<ChatCredentials> {
-  const key = storageKey(chat);
-  let p = inflight.get(key);
-  if (!p) {
-    p = login(chat, slug, registerGuest).finally(() => inflight.delete(key));
-    inflight.set(key, p);
-  }
-  return p;
+  return login(chat, slug, registerGuest);
 }
 
 async function login(chat: PublicChat, slug: string, registerGuest: () => Promise<{ user_id: string; access_token?: string; device_id?: string }>): Promise<ChatCredentials> {

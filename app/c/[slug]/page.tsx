@@ -7,15 +7,18 @@ import Link from "next/link";
 import { formatDate } from "../../../lib/format.ts";
 import { formatDuration } from "../../../lib/formatDuration.ts";
 import { listChannelReplays } from "../../../lib/replays.ts";
+import { MEDIA_KEY, mediaUrl } from "../../../lib/media/layout.ts";
 import { publicChat } from "../../../lib/chat/publicChat.ts";
 import { ChatWidget } from "../../_components/chat/ChatWidget.tsx";
 import { currentUser } from "../../_lib/auth.ts";
+import { sharingMetadata } from "../../_lib/sharing.ts";
+import { channelShareInfo } from "../../../lib/sharing.ts";
 
 export const dynamic = "force-dynamic";
 
 export async function generateMetadata({ params }: { params: Promise<{ slug: string }> }): Promise<Metadata> {
-  const channel = await getPublicChannel((await params).slug);
-  return { title: channel?.title ?? "Channel not found" };
+  const info = await channelShareInfo((await params).slug);
+  return info ? sharingMetadata(info) : { title: "Channel not found" };
 }
 
 export default async function ChannelPage({ params }: { params: Promise<{ slug: string }> }) {
@@ -58,7 +61,7 @@ export default async function ChannelPage({ params }: { params: Promise<{ slug: 
                 <Link key={r.id} href={`/c/${channel.slug}/replays/${r.id}`} className="card replay-card" style={{ color: "inherit", padding: ".75rem" }}>
                   {r.hasPoster ? (
                     // eslint-disable-next-line @next/next/no-img-element
-                    <img src={`/hls/live/${r.sessionId}/poster.jpg`} alt="" loading="lazy" />
+                    <img src={mediaUrl(MEDIA_KEY.poster(r.sessionId))} alt="" loading="lazy" />
                   ) : (
                     <div className="poster-missing small">Preparing…</div>
                   )}

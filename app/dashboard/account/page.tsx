@@ -1,10 +1,12 @@
 import Link from "next/link";
 import { db } from "../../../lib/db.ts";
 import { pendingEmailChange } from "../../../lib/accountTokens.ts";
+import { listApiTokens } from "../../../lib/apiTokens.ts";
 import { mailEnabled } from "../../../lib/mail.ts";
 import { listSessions } from "../../../lib/sessions.ts";
 import { ChangePasswordForm, DeleteAccountForm, EndOtherSessionsForm } from "../../_components/AccountForms.tsx";
 import { CancelEmailChangeForm, ChangeEmailForm } from "../../_components/RecoveryForms.tsx";
+import { TokenManager } from "../../_components/TokenManager.tsx";
 import { currentSessionToken, requireUser } from "../../_lib/auth.ts";
 
 export const metadata = { title: "Account" };
@@ -15,10 +17,11 @@ const when = (d: Date | null) => (d ? d.toUTCString().replace(" GMT", " UTC") : 
 export default async function AccountPage({ searchParams }: { searchParams: Promise<{ "email-changed"?: string }> }) {
   const user = await requireUser("/dashboard/account");
   const emailChanged = Boolean((await searchParams)["email-changed"]);
-  const [sessions, channels, pending] = await Promise.all([
+  const [sessions, channels, pending, tokens] = await Promise.all([
     listSessions(user.id, await currentSessionToken()),
     db().channel.count({ where: { ownerId: user.id } }),
     pendingEmailChange(user.id),
+    listApiTokens(user.id, null),
   ]);
   const others = sessions.filter((s) => !s.current).length;
   return (
@@ -62,6 +65,14 @@ export default async function AccountPage({ searchParams }: { searchParams: Prom
           </tbody>
         </table>
         <EndOtherSessionsForm others={others} />
+      </section>
+
+      <section className="card" id="api-tokens">
+        <h2>API tokens</h2>
+        <TokenManager
+          channelId={null}
+          initialTokens={tokens.map((t) => ({ ...t, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null }))}
+        />
       </section>
 
       <section className="card">

@@ -5,4 +5,4 @@ import { authed } from "../../../_lib/api.ts";
 export const DELETE = authed<{ id: string }>(async (user, _req, { id }) => {
   await revokeStreamKey(user.id, id);
   return new Response(null, { status: 204 });
-});
+}, { scope: "keys:manage", resource: ({ id }) => ({ streamKey: id }) });

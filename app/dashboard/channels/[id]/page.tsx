@@ -6,8 +6,12 @@ import { config } from "../../../../lib/config.ts";
 import { NotFoundError } from "../../../../lib/errors.ts";
 import { chatModerationState } from "../../../../lib/chat/store.ts";
 import { roomAlias } from "../../../../lib/matrix/ids.ts";
+import { listApiTokens } from "../../../../lib/apiTokens.ts";
+import { listWebhooks } from "../../../../lib/webhooks/store.ts";
 import { ChannelForm, DeleteChannelForm } from "../../../_components/ChannelForms.tsx";
 import { ChatSettings } from "../../../_components/chat/ChatSettings.tsx";
+import { TokenManager } from "../../../_components/TokenManager.tsx";
+import { WebhookManager } from "../../../_components/WebhookManager.tsx";
 import { requireUser } from "../../../_lib/auth.ts";
 
 export const metadata = { title: "Channel settings" };
@@ -20,7 +24,7 @@ export default async function ChannelSettingsPage({ params }: { params: Promise<
     if (err instanceof NotFoundError) notFound();
     throw err;
   });
-  const chat = await chatModerationState(user.id, channel.id);
+  const [chat, tokens, webhooks] = await Promise.all([chatModerationState(user.id, channel.id), listApiTokens(user.id, channel.id), listWebhooks(user.id, channel.id)]);
   return (
     <>
       <div className="card" style={{ maxWidth: 640 }}>
@@ -37,7 +41,9 @@ export default async function ChannelSettingsPage({ params }: { params: Promise<
             ladder: channel.ladder ?? "",
             keepReplays: channel.keepReplays,
             webrtcEnabled: channel.webrtcEnabled,
+            replayRetentionDays: channel.replayRetentionDays === null ? "" : String(channel.replayRetentionDays),
           }}
+          retention={{ days: config.replayRetentionDays }}
         />
       </div>
       <div className="card" style={{ maxWidth: 640 }} id="chat">
@@ -54,6 +60,20 @@ export default async function ChannelSettingsPage({ params }: { params: Promise<
             moderators: chat.chatModerators.map((m) => ({ matrixUserId: m.matrixUserId, grantedAt: m.grantedAt.toISOString() })),
             bans: chat.chatBans.map((b) => ({ matrixUserId: b.matrixUserId, reason: b.reason, until: b.until?.toISOString() ?? null, createdAt: b.createdAt.toISOString() })),
           }}
+        />
+      </div>
+      <div className="card" style={{ maxWidth: 960 }} id="webhooks">
+        <h2>Webhooks</h2>
+        <WebhookManager
+          channelId={channel.id}
+          initialWebhooks={webhooks.map((h) => ({ ...h, createdAt: h.createdAt.toISOString(), previousSecretUntil: h.previousSecretUntil?.toISOString() ?? null }))}
+        />
+      </div>
+      <div className="card" style={{ maxWidth: 640 }} id="api-tokens">
+        <h2>API tokens for this channel</h2>
+        <TokenManager
+          channelId={channel.id}
+          initialTokens={tokens.map((t) => ({ ...t, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null }))}
         />
       </div>
       <div className="card" style={{ maxWidth: 640, borderColor: "var(--danger)" }}>

@@ -9,4 +9,4 @@ export const POST = authed<{ id: string }>(async (user, _req, { id }) => {
   if (!isUuid(id)) throw new NotFoundError("Live session not found");
   const status = await endSessionByOwner(user.id, id);
   return NextResponse.json({ status: status ?? "ended" });
-});
+}, { scope: "stream:end", resource: ({ id }) => ({ liveSession: id }) });

@@ -1,33 +1,31 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { PAGE_PATH } from "../../../../../lib/embed.ts";
 import { formatDate } from "../../../../../lib/format.ts";
 import { formatDuration } from "../../../../../lib/formatDuration.ts";
-import { getPublicReplay, type ReplayMarker } from "../../../../../lib/replays.ts";
+import { replayStart } from "../../../../../lib/replayLink.ts";
+import { replayShareInfo } from "../../../../../lib/sharing.ts";
 import { ReplayPlayer } from "../../../../_components/ReplayPlayer.tsx";
+import { loadPublicReplay, replayMedia } from "../../../../_lib/replayPage.ts";
+import { sharingMetadata } from "../../../../_lib/sharing.ts";
 
 export const dynamic = "force-dynamic";
 
-type Params = { params: Promise<{ slug: string; id: string }> };
-
-async function load(params: Params["params"]) {
-  const { slug, id } = await params;
-  const replay = await getPublicReplay(id);
-  return replay && replay.channel.slug === slug ? replay : null;
-}
+type Params = { params: Promise<{ slug: string; id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
-  return { title: (await load(params))?.title ?? "Replay not found" };
+  const { slug, id } = await params;
+  const info = await replayShareInfo(slug, id);
+  return info ? sharingMetadata(info) : { title: "Replay not found" };
 }
 
-export default async function ReplayPage({ params }: Params) {
-  const replay = await load(params);
+export default async function ReplayPage({ params, searchParams }: Params) {
+  const { slug, id } = await params;
+  const replay = await loadPublicReplay(slug, id);
   if (!replay) notFound();
-  const base = `/hls/live/${replay.sessionId}`;
-  const thumbs = Array.from({ length: replay.thumbnailCount }, (_, i) => ({
-    at: i * replay.thumbnailSeconds,
-    url: `${base}/thumbs/${String(i + 1).padStart(4, "0")}.jpg`,
-  }));
+  const media = replayMedia(replay);
+  const start = replayStart((await searchParams).t, replay.durationSeconds);
   return (
     <div className="stack">
       <Link href={`/c/${replay.channel.slug}`} className="small">← {replay.channel.title}</Link>
@@ -37,11 +35,11 @@ export default async function ReplayPage({ params }: Params) {
         {replay.exportStatus === "ready" && (
           <>
             {" · "}
-            <a href={`${base}/replay.mp4`} download data-testid="download-mp4">Download MP4</a>
+            <a href={media.mp4} download data-testid="download-mp4">Download MP4</a>
           </>
         )}
       </p>
-      <ReplayPlayer src={`${base}/vod.m3u8`} poster={replay.hasPoster ? `${base}/poster.jpg` : undefined} duration={replay.durationSeconds} markers={replay.markers as unknown as ReplayMarker[]} thumbs={thumbs} />
+      <ReplayPlayer {...media.player} start={start} chat pagePath={PAGE_PATH.replay(replay.channel.slug, replay.id)} />
     </div>
   );
 }

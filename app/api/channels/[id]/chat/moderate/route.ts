@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { ChatRefusedError, ChatUnavailableError, moderateChat } from "../../../../../../lib/chat/appserviceClient.ts";
+import { ChatRefusedError, ChatTargetMissingError, ChatUnavailableError, moderateChat } from "../../../../../../lib/chat/appserviceClient.ts";
 import { moderationSchema } from "../../../../../../lib/chat/rules.ts";
 import { canModerate } from "../../../../../../lib/chat/store.ts";
 import { db } from "../../../../../../lib/db.ts";
@@ -14,9 +14,10 @@ export const POST = authed<{ id: string }>(async (user, request, { id }) => {
   try {
     await moderateChat(id, parsed.data, owner ? "owner" : "moderator");
   } catch (err) {
+    if (err instanceof ChatTargetMissingError) return jsonError(404, err.message);
     if (err instanceof ChatRefusedError) return jsonError(422, err.message);
     if (err instanceof ChatUnavailableError) return jsonError(503, err.message);
     throw err;
   }
   return NextResponse.json({ ok: true }, { headers: { "Cache-Control": "no-store" } });
-});
+}, { scope: "chat:moderate", resource: ({ id }) => ({ channel: id }) });

@@ -1,0 +1,156 @@
+// npm run bench:storage — the local media store against S3 (the run's radosgw on
+// loopback), each on a whole platform whose roles use it, with the same media:
+//   1. publishing live segments as the transcode does (each second's segments of
+//      every rendition uploaded together, then each rendition's segment list and
+//      playlist written once), segments per second;
+//   2. replay-ready time: from a session's end (the live-session state machine) to
+//      its replay playlist answering through the web app — the finalize job, the
+//      playlists closed, the replay made, the store read back;
+//   3. the MP4 export that follows (the worker's ffmpeg reading the segments where
+//      the store keeps them, the MP4 published back), × real time.
+// Each store runs in a process of its own (one platform, one database each).
+// Last line: `s3 vs local replay-ready ratio: <x>` (target ≤ 1.5).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const SEG = 1;
+const PUBLISH_MINUTES = Number(process.env.BENCH_STORAGE_MINUTES ?? 10);
+const READY_MINUTES = 2;
+const RUNS = Number(process.env.BENCH_STORAGE_RUNS ?? 5);
+const LADDER = "720p30@2500k|360p30@800k";
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface PhaseResult {
+  store: "local" | "s3";
+  segmentsPerSecond: number;
+  readySeconds: number[];
+  exportX: number[];
+}
+
+const phase = process.argv[2] === "--phase" ? (process.argv[3] as "local" | "s3") : null;
+
+if (!phase) {
+  // The parent: one child per store, then the comparison.
+  const results: PhaseResult[] = [];
+  for (const store of ["local", "s3"] as const) {
+    const child = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename, "--phase", store], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+    process.stdout.write(child.stdout.split("\n").filter((l) => !l.startsWith("RESULT ")).join("\n"));
+    const line = child.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+    if (child.status !== 0 || !line) throw new Error(`the ${store} phase failed (exit ${child.status})`);
+    results.push(JSON.parse(line.slice(7)));
+  }
+  const [local, s3] = results;
+  for (const r of results) {
+    console.log(
+      `${r.store.padEnd(5)} publish: ${r.segmentsPerSecond.toFixed(0)} segments/s (${PUBLISH_MINUTES}-minute session, two renditions)  ` +
+        `replay-ready: ${(median(r.readySeconds) * 1000).toFixed(0)} ms (median of ${r.readySeconds.length}: ${r.readySeconds.map((s) => (s * 1000).toFixed(0)).join(", ")})  ` +
+        `mp4 export: ${median(r.exportX).toFixed(0)}× real time`,
+    );
+  }
+  console.log(`s3 vs local publish ratio: ${(s3.segmentsPerSecond / local.segmentsPerSecond).toFixed(2)}`);
+  console.log(`s3 vs local mp4 export time ratio: ${(median(local.exportX) / median(s3.exportX)).toFixed(2)}`);
+  console.log(`s3 vs local replay-ready ratio: ${(median(s3.readySeconds) / median(local.readySeconds)).toFixed(2)}`);
+  process.exit(0);
+}
+
+// A phase: one platform whose roles keep media in `phase`.
+const { benchStack } = await import("./stack.ts");
+const stack = await benchStack(`benchstorage${phase}`, { segmentSeconds: SEG, workers: 1, mediaStore: phase, s3: phase === "s3" });
+const { db } = await import("../lib/db.ts");
+const { mediaStore } = await import("../lib/media/store.ts");
+const { MEDIA_KEY } = await import("../lib/media/layout.ts");
+const { LivePlaylists } = await import("../lib/hls/livePlaylists.ts");
+const { planRenditions } = await import("../lib/ffmpeg/liveLadder.ts");
+const { parseLadder } = await import("../lib/ladder.ts");
+const { encodeSampleSegments } = await import("./sampleSegments.ts");
+const { endSession } = await import("../lib/liveSessions.ts");
+const { QUEUE, queue } = await import("../lib/queue.ts");
+const store = mediaStore();
+if (store.kind !== phase) throw new Error(`the bench process's store is ${store.kind}, not ${phase}`);
+
+const work = mkdtempSync(path.join(os.tmpdir(), "lh-bench-storage-"));
+try {
+  // One minute of real 720p30 and 360p30 segments (1 s each), reused for every minute of every session.
+  const renditions = planRenditions({ width: 1280, height: 720, fps: 30, videoCodec: null, audioCodec: "mp4a.40.2" }, parseLadder(LADDER));
+  const samples = new Map<string, { file: string; start: number; end: number }[]>();
+  for (const r of renditions) {
+    samples.set(r.name, encodeSampleSegments({ dir: path.join(work, r.name), width: r.width, height: r.height, videoKbps: r.videoKbps, seconds: 60, segmentSeconds: SEG }));
+  }
+  const channel = await stack.channel(`bench-storage-${phase}`, { ladder: LADDER });
+
+  /** A session of `minutes`, published as the live pipeline publishes it; its one part is over (the sweep leaves it alone). */
+  async function publishSession(minutes: number): Promise<{ sessionId: string; segmentsPerSecond: number }> {
+    const session = await db().liveSession.create({ data: { channelId: channel.channelId, status: "live", ladder: LADDER, segmentSeconds: SEG } });
+    const startedAt = new Date(Date.now() - minutes * 60_000);
+    await db().livePart.create({ data: { sessionId: session.id, index: 0, startedAt, endedAt: new Date(), transcodeDoneAt: new Date() } });
+    const playlists = new LivePlaylists(store, session.id, SEG);
+    await playlists.writeMaster(renditions);
+    const t0 = performance.now();
+    let n = 0;
+    for (let m = 0; m < minutes; m++) {
+      for (let i = 0; i < 60; i++) {
+        const name = `p0e1-${String(m * 60 + i).padStart(6, "0")}.ts`;
+        await Promise.all(renditions.map((r) => store.putFile(MEDIA_KEY.segment(session.id, r.name, name), samples.get(r.name)![i].file)));
+        await Promise.all(
+          renditions.map((r) => {
+            const s = samples.get(r.name)![i];
+            return playlists.appendMany(r.name, [{ seg: { uri: name, duration: s.end - s.start, programDateTime: startedAt.getTime() + (m * 60 + i) * 1000, part: 0, mediaStart: m * 60 + i } }]);
+          }),
+        );
+        n += renditions.length;
+      }
+    }
+    return { sessionId: session.id, segmentsPerSecond: n / ((performance.now() - t0) / 1000) };
+  }
+
+  /** From the end of the session to its replay playlist answering through the web app. */
+  async function endToPlayable(sessionId: string): Promise<number> {
+    const t0 = performance.now();
+    await endSession(sessionId, "bench");
+    for (;;) {
+      const res = await fetch(`${stack.baseUrl}/hls/${MEDIA_KEY.vodMaster(sessionId)}`);
+      await res.arrayBuffer();
+      if (res.ok) return (performance.now() - t0) / 1000;
+      await sleep(5);
+    }
+  }
+
+  /** Waits for the replay's export (the worker's job) and returns its speed, × real time. */
+  async function exportSpeed(sessionId: string): Promise<number> {
+    let replay = await db().replay.findUnique({ where: { sessionId } });
+    // The replay's playlist is written just before its row.
+    while (!replay) {
+      await sleep(20);
+      replay = await db().replay.findUnique({ where: { sessionId } });
+    }
+    for (;;) {
+      const job = await queue(QUEUE.export).getJob(`export-${replay.id}`);
+      if (job?.finishedOn && job.returnvalue) {
+        const r = JSON.parse(job.returnvalue as string) as { mediaSeconds: number; mp4Seconds: number };
+        return r.mediaSeconds / r.mp4Seconds;
+      }
+      if (job?.failedReason && job.attemptsMade >= 5) throw new Error(job.failedReason);
+      await sleep(100);
+    }
+  }
+
+  const published = await publishSession(PUBLISH_MINUTES);
+  await endToPlayable(published.sessionId); // warm-up: the first finalize of the run, not reported
+  await exportSpeed(published.sessionId);
+  const readySeconds: number[] = [];
+  const exportX: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const { sessionId } = await publishSession(READY_MINUTES);
+    readySeconds.push(await endToPlayable(sessionId));
+    // The export runs before the next measurement, so it never competes with one.
+    exportX.push(await exportSpeed(sessionId));
+  }
+  console.log(`RESULT ${JSON.stringify({ store: phase, segmentsPerSecond: published.segmentsPerSecond, readySeconds, exportX } satisfies PhaseResult)}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+  await stack.shutdown();
+}
+process.exit(0);
