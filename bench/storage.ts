@@ -106,10 +106,17 @@ try {
     return { sessionId: session.id, segmentsPerSecond: n / ((performance.now() - t0) / 1000) };
   }
 
-  /** From the end of the session to its replay playlist answering through the web app. */
+  /**
+   * From the end of the session to its replay playlist answering through the web app. Viewers
+   * find a replay through its row (the channel page, the dashboard, the webhook), made once its
+   * playlists are written: the row is waited for in the database, then the playlist is asked for.
+   * (Asking the store for a playlist that is not there yet, every few ms, would load the S3
+   * server while it takes the very writes being timed.)
+   */
   async function endToPlayable(sessionId: string): Promise<number> {
     const t0 = performance.now();
     await endSession(sessionId, "bench");
+    while (!(await db().replay.findUnique({ where: { sessionId }, select: { id: true } }))) await sleep(2);
     for (;;) {
       const res = await fetch(`${stack.baseUrl}/hls/${MEDIA_KEY.vodMaster(sessionId)}`);
       await res.arrayBuffer();
@@ -121,7 +128,6 @@ try {
   /** Waits for the replay's export (the worker's job) and returns its speed, × real time. */
   async function exportSpeed(sessionId: string): Promise<number> {
     let replay = await db().replay.findUnique({ where: { sessionId } });
-    // The replay's playlist is written just before its row.
     while (!replay) {
       await sleep(20);
       replay = await db().replay.findUnique({ where: { sessionId } });

@@ -4,11 +4,11 @@
 import { db } from "./db.ts";
 import { NotFoundError, ValidationError } from "./errors.ts";
 import { formatDate } from "./format.ts";
-import { LivePlaylists } from "./hls/livePlaylists.ts";
+import { LivePlaylists, type MasterInfo } from "./hls/livePlaylists.ts";
 import { config } from "./config.ts";
 import { MEDIA_KEY, liveKey, mediaUrl } from "./media/layout.ts";
 import { expiresAt } from "./media/retention.ts";
-import { renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Segment } from "./hls/playlist.ts";
+import { emptyPlaylist, renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Segment } from "./hls/playlist.ts";
 import type { MediaStore } from "./media/store.ts";
 import { enqueueChat, enqueueExport } from "./queue.ts";
 import { isUuid } from "./channels.ts";
@@ -63,11 +63,33 @@ export function gapMarkers(segments: Segment[], parts: { index: number; startedA
 }
 
 /**
- * Called once the session's playlists are closed. Writes the VOD playlists and the
- * replay row (idempotent: a repeated call finds the same replay). When the channel
- * keeps no replays, removes the session's media instead.
+ * The replay's playlists (each rendition's VOD playlist and the master), from the
+ * session's closed playlists, all at once: the replay's row, made after them, is what
+ * tells anyone the replay exists. Returns the top rendition's segments; writes nothing
+ * when there are none (no replay will be made).
  */
-export async function buildReplay(sessionId: string, store: MediaStore, known?: LivePlaylists): Promise<string | null> {
+export async function writeReplayPlaylists(store: MediaStore, sessionId: string, segmentSeconds: number, master: MasterInfo, closed: Map<string, MediaPlaylist>): Promise<Segment[]> {
+  const bySegments = master.renditions.map((r) => replaySegments(closed.get(r.name) ?? emptyPlaylist(segmentSeconds)));
+  if ((bySegments[0] ?? []).length === 0) return [];
+  await Promise.all([
+    ...master.renditions.map((r, i) => {
+      const segments = bySegments[i];
+      const vod: MediaPlaylist = { version: 1, targetDuration: segmentSeconds, firstSequence: 0, segments, ended: true };
+      for (const s of segments) vod.targetDuration = Math.max(vod.targetDuration, Math.round(s.duration));
+      return store.putText(MEDIA_KEY.vodPlaylist(sessionId, r.name), renderMediaPlaylist(vod, { playlistType: "VOD" }));
+    }),
+    store.putText(MEDIA_KEY.vodMaster(sessionId), renderMasterPlaylist(master.renditions, (r) => `${r.name}/vod.m3u8`)),
+  ]);
+  return bySegments[0];
+}
+
+/**
+ * Called once the session's playlists are closed. Writes the VOD playlists (unless
+ * the close already did: `playlistsWritten`) and the replay row (idempotent: a
+ * repeated call finds the same replay). When the channel keeps no replays, removes
+ * the session's media instead.
+ */
+export async function buildReplay(sessionId: string, store: MediaStore, known?: LivePlaylists, opts: { playlistsWritten?: boolean } = {}): Promise<string | null> {
   const session = await db().liveSession.findUnique({ where: { id: sessionId }, include: { parts: true, channel: true, replay: true } });
   if (!session || session.status !== "ended") return null;
   if (session.replay) return session.replay.id;
@@ -83,19 +105,11 @@ export async function buildReplay(sessionId: string, store: MediaStore, known?: 
     await store.deletePrefix(liveKey(sessionId));
     return null;
   }
-  // Every rendition at once: with media in a bucket each is a read and a write.
-  const bySegments = await Promise.all(
-    master.renditions.map(async (r) => {
-      const segments = replaySegments(await playlists.load(r.name));
-      const vod: MediaPlaylist = { version: 1, targetDuration: session.segmentSeconds, firstSequence: 0, segments, ended: true };
-      for (const s of segments) vod.targetDuration = Math.max(vod.targetDuration, Math.round(s.duration));
-      await store.putText(MEDIA_KEY.vodPlaylist(sessionId, r.name), renderMediaPlaylist(vod, { playlistType: "VOD" }));
-      return segments;
-    }),
-  );
-  const topSegments: Segment[] = bySegments[0] ?? [];
+  const closed = new Map(await Promise.all(master.renditions.map(async (r) => [r.name, await playlists.load(r.name)] as const)));
+  const topSegments = opts.playlistsWritten
+    ? replaySegments(closed.get(master.renditions[0]?.name ?? "") ?? emptyPlaylist(session.segmentSeconds))
+    : await writeReplayPlaylists(store, sessionId, session.segmentSeconds, master, closed);
   if (topSegments.length === 0) return null;
-  await store.putText(MEDIA_KEY.vodMaster(sessionId), renderMasterPlaylist(master.renditions, (r) => `${r.name}/vod.m3u8`));
   const duration = topSegments.reduce((sum, s) => sum + s.duration, 0);
   const replay = await db().replay.upsert({
     where: { sessionId },

@@ -6,7 +6,7 @@ import path from "node:path";
 import { say } from "./services.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
-const INPUTS = ["app", "lib", "public", "proxy.ts", "next.config.ts", "tsconfig.json", "package-lock.json"];
+const INPUTS = ["app", "lib", "public", "proxy.ts", "next.config.mjs", "tsconfig.json", "package-lock.json"];
 const STAMP = path.join(root, ".next", "livehouse-source-hash");
 
 function walk(p: string, out: string[]): void {

@@ -100,14 +100,22 @@ export class LivePlaylists {
     this.master = { renditions };
   }
 
-  /** Appends EXT-X-ENDLIST to every rendition. Caller holds the lock. */
-  async end(): Promise<void> {
+  /**
+   * Appends EXT-X-ENDLIST to every rendition. Caller holds the lock. `alongside` gets the
+   * closed playlists and writes its own objects (the replay's) in the same round of requests:
+   * with media in a bucket, each round is a request's latency on the way to the replay.
+   */
+  async end(alongside?: (master: MasterInfo, closed: Map<string, MediaPlaylist>) => Promise<unknown>): Promise<void> {
     const master = await this.readMaster();
-    await Promise.all(
-      (master?.renditions ?? []).map(async (r) => {
-        const pl = await this.load(r.name);
-        if (!pl.ended) await this.save(r.name, endPlaylist(pl));
-      }),
-    );
+    if (!master) return;
+    const loaded = await Promise.all(master.renditions.map(async (r) => [r.name, await this.load(r.name)] as const));
+    const closed = new Map(loaded.map(([name, pl]) => [name, endPlaylist(pl)]));
+    // Only what players read: the segment list stays as it is, since the session's row
+    // (playlistsClosedAt) is what says the playlists are closed, and nothing appends after.
+    await Promise.all([
+      ...loaded.filter(([, pl]) => !pl.ended).map(([name]) => this.store.putText(MEDIA_KEY.mediaPlaylist(this.sessionId, name), renderMediaPlaylist(closed.get(name)!))),
+      alongside?.(master, closed),
+    ]);
+    for (const [name, pl] of closed) this.playlists.set(name, pl);
   }
 }

@@ -16,7 +16,7 @@ import { LivePlaylists } from "../hls/livePlaylists.ts";
 import type { MediaStore } from "../media/store.ts";
 import { REDIS_KEY } from "../redisKeys.ts";
 import { redis } from "../redis.ts";
-import { buildReplay } from "../replays.ts";
+import { buildReplay, writeReplayPlaylists } from "../replays.ts";
 
 export type PenHolder = { kind: "transcode"; partIndex: number; partId: string; epoch: number } | { kind: "slate"; id: string };
 
@@ -114,7 +114,7 @@ export type CloseOutcome = "closed" | "already-closed" | "not-ended" | "pen-held
  * is listed. Then makes the replay. Safe to call any number of times, anywhere.
  */
 export async function closePlaylistsIfEnded(sessionId: string, store: MediaStore, opts: { force?: boolean } = {}): Promise<CloseOutcome> {
-  const session = await db().liveSession.findUnique({ where: { id: sessionId }, select: { status: true, segmentSeconds: true, playlistsClosedAt: true } });
+  const session = await db().liveSession.findUnique({ where: { id: sessionId }, select: { status: true, segmentSeconds: true, playlistsClosedAt: true, channel: { select: { keepReplays: true } } } });
   if (!session) return "no-session";
   if (session.status !== "ended") return "not-ended";
   const playlists = new LivePlaylists(store, sessionId, session.segmentSeconds);
@@ -123,10 +123,11 @@ export async function closePlaylistsIfEnded(sessionId: string, store: MediaStore
     if (fresh.playlistsClosedAt) return "already-closed";
     if (await redis().get(REDIS_KEY.playlistPen(sessionId))) return "pen-held";
     if (!opts.force && (await db().livePart.count({ where: { sessionId, transcodeDoneAt: null } })) > 0) return "parts-pending";
-    await playlists.end();
+    // The replay's playlists go up with the closed ones: one round of writes, not two.
+    await playlists.end(session.channel.keepReplays ? (master, closed) => writeReplayPlaylists(store, sessionId, session.segmentSeconds, master, closed) : undefined);
     await db().liveSession.update({ where: { id: sessionId }, data: { playlistsClosedAt: new Date() } });
     return "closed";
   });
-  if (outcome === "closed" || outcome === "already-closed") await buildReplay(sessionId, store, playlists);
+  if (outcome === "closed" || outcome === "already-closed") await buildReplay(sessionId, store, playlists, { playlistsWritten: outcome === "closed" && session.channel.keepReplays });
   return outcome;
 }

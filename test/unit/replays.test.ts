@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { parseRange } from "../../app/mediaHttp.ts";
 import { planRenditions } from "../../lib/ffmpeg/liveLadder.ts";
@@ -7,7 +11,10 @@ import { slateCacheName, slateEncodeSpec, slateRetimeSpec } from "../../lib/ffmp
 import { specToArgs } from "../../lib/ffmpeg/spec.ts";
 import type { Segment } from "../../lib/hls/playlist.ts";
 import { parseLadder } from "../../lib/ladder.ts";
-import { gapMarkers, replaySegments } from "../../lib/replays.ts";
+import { LivePlaylists } from "../../lib/hls/livePlaylists.ts";
+import { MEDIA_KEY } from "../../lib/media/layout.ts";
+import { LocalMediaStore } from "../../lib/media/store.ts";
+import { gapMarkers, replaySegments, writeReplayPlaylists } from "../../lib/replays.ts";
 
 const seg = (part: number, n: number, extra: Partial<Segment> = {}): Segment => ({ uri: `p${part}e1-${n}.ts`, duration: 2, part, ...extra });
 
@@ -94,5 +101,57 @@ describe("HTTP ranges", () => {
     assert.equal(parseRange("bytes=9-1", 100), "invalid");
     assert.equal(parseRange("items=0-1", 100), "invalid");
     assert.equal(parseRange("bytes=0-1,5-6", 100), null);
+  });
+});
+
+describe("closing a session's playlists", () => {
+  const renditions = planRenditions({ width: 1280, height: 720, fps: 30, videoCodec: null, audioCodec: "mp4a.40.2" }, parseLadder("720p30@2500k|360p30@800k"));
+
+  async function session(segments: Segment[]) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "lh-close-"));
+    const store = new LocalMediaStore(dir);
+    const sessionId = randomUUID();
+    const playlists = new LivePlaylists(store, sessionId, 2);
+    await playlists.writeMaster(renditions);
+    for (const r of renditions) if (segments.length) await playlists.appendMany(r.name, segments.map((seg) => ({ seg })));
+    // A new writer, as the finalize job is: it reads what the transcode left.
+    const closer = new LivePlaylists(store, sessionId, 2);
+    return { dir, store, sessionId, closer };
+  }
+
+  it("ends every rendition and writes the replay's playlists in the same round", async () => {
+    const { dir, store, sessionId, closer } = await session([seg(0, 0), seg(0, 1), { uri: "sx-0.ts", duration: 2, slate: true }, seg(1, 0)]);
+    try {
+      let top: Segment[] = [];
+      await closer.end(async (master, closed) => {
+        top = await writeReplayPlaylists(store, sessionId, 2, master, closed);
+      });
+      assert.deepEqual(top.map((s) => s.uri), ["p0e1-0.ts", "p0e1-1.ts", "p1e1-0.ts"]);
+      for (const r of renditions) {
+        assert.match((await store.getText(MEDIA_KEY.mediaPlaylist(sessionId, r.name)))!, /#EXT-X-ENDLIST\n$/);
+        const vod = (await store.getText(MEDIA_KEY.vodPlaylist(sessionId, r.name)))!;
+        assert.match(vod, /#EXT-X-PLAYLIST-TYPE:VOD/);
+        assert.doesNotMatch(vod, /sx-0\.ts/);
+        assert.match(vod, /#EXT-X-ENDLIST\n$/);
+      }
+      const master = (await store.getText(MEDIA_KEY.vodMaster(sessionId)))!;
+      assert.deepEqual(master.split("\n").filter((l) => l && !l.startsWith("#")), renditions.map((r) => `${r.name}/vod.m3u8`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes no replay playlist for a session that listed nothing", async () => {
+    const { dir, store, sessionId, closer } = await session([]);
+    try {
+      let top: Segment[] | null = null;
+      await closer.end(async (master, closed) => {
+        top = await writeReplayPlaylists(store, sessionId, 2, master, closed);
+      });
+      assert.deepEqual(top, []);
+      assert.equal(await store.getText(MEDIA_KEY.vodMaster(sessionId)), null);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,10 +1,12 @@
-import type { NextConfig } from "next";
-
 // Content-Security-Policy and X-Frame-Options are set per request in proxy.ts:
 // connect-src names the Matrix homeserver, which is only known at run time, and
 // the chat-only embed (/c/<slug>/chat) must be frameable while nothing else is.
 
-const nextConfig: NextConfig = {
+// JavaScript, not TypeScript: a next.config.ts makes every start of the web role load Next's
+// SWC compiler (24 MB resident) only to read this file.
+
+/** @type {import("next").NextConfig} */
+const nextConfig = {
   poweredByHeader: false,
   experimental: {
     // Load each route's server code when it is first requested, not all of it at start: an idle
