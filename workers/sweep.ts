@@ -26,16 +26,21 @@ export async function sweep(store: MediaStore): Promise<void> {
     take: 100,
   });
   for (const s of open) {
-    for (const p of s.parts) {
-      const job = await queue(QUEUE.transcode).getJob(transcodeJobId(p.id));
-      const state = job ? await job.getState() : "missing";
-      if (state === "failed" || state === "completed" || state === "missing" || state === "unknown") {
-        log.warn("a part's transcode stopped before listing everything; closing the session without the rest", { session: s.id, part: p.index, job: state });
-        await db().livePart.update({ where: { id: p.id }, data: { transcodeDoneAt: new Date(), transcodeError: "The transcode stopped before the end of this part." } });
+    // One session that cannot be closed (its media unreadable, say) must not hold up the others' nor the statistics below.
+    try {
+      for (const p of s.parts) {
+        const job = await queue(QUEUE.transcode).getJob(transcodeJobId(p.id));
+        const state = job ? await job.getState() : "missing";
+        if (state === "failed" || state === "completed" || state === "missing" || state === "unknown") {
+          log.warn("a part's transcode stopped before listing everything; closing the session without the rest", { session: s.id, part: p.index, job: state });
+          await db().livePart.update({ where: { id: p.id }, data: { transcodeDoneAt: new Date(), transcodeError: "The transcode stopped before the end of this part." } });
+        }
       }
+      const outcome = await closePlaylistsIfEnded(s.id, store);
+      if (outcome === "closed") log.info("closed the playlists of an ended session", { session: s.id });
+    } catch (err) {
+      log.warn("could not close an ended session's playlists; the next sweep tries again", { session: s.id, error: String(err).slice(0, 300) });
     }
-    const outcome = await closePlaylistsIfEnded(s.id, store);
-    if (outcome === "closed") log.info("closed the playlists of an ended session", { session: s.id });
   }
   await finalizeEndedSessions(FINISHING_MAX_MS).catch((err) => log.warn("could not finish ended sessions' statistics", { error: String(err) }));
 }

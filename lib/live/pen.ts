@@ -114,20 +114,22 @@ export type CloseOutcome = "closed" | "already-closed" | "not-ended" | "pen-held
  * is listed. Then makes the replay. Safe to call any number of times, anywhere.
  */
 export async function closePlaylistsIfEnded(sessionId: string, store: MediaStore, opts: { force?: boolean } = {}): Promise<CloseOutcome> {
-  const session = await db().liveSession.findUnique({ where: { id: sessionId }, select: { status: true, segmentSeconds: true, playlistsClosedAt: true, channel: { select: { keepReplays: true } } } });
+  const session = await db().liveSession.findUnique({ where: { id: sessionId }, select: { status: true, segmentSeconds: true, playlistsClosedAt: true, channel: { select: { keepReplays: true } }, replay: { select: { id: true } } } });
   if (!session) return "no-session";
   if (session.status !== "ended") return "not-ended";
   const playlists = new LivePlaylists(store, sessionId, session.segmentSeconds);
+  let writeReplay = false;
   const outcome = await playlists.lock(async (): Promise<CloseOutcome> => {
     const fresh = await db().liveSession.findUniqueOrThrow({ where: { id: sessionId }, select: { playlistsClosedAt: true } });
     if (fresh.playlistsClosedAt) return "already-closed";
     if (await redis().get(REDIS_KEY.playlistPen(sessionId))) return "pen-held";
     if (!opts.force && (await db().livePart.count({ where: { sessionId, transcodeDoneAt: null } })) > 0) return "parts-pending";
     // The replay's playlists go up with the closed ones: one round of writes, not two.
-    await playlists.end(session.channel.keepReplays ? (master, closed) => writeReplayPlaylists(store, sessionId, session.segmentSeconds, master, closed) : undefined);
+    writeReplay = session.channel.keepReplays && !session.replay;
+    await playlists.end(writeReplay ? (master, closed) => writeReplayPlaylists(store, sessionId, session.segmentSeconds, master, closed) : undefined);
     await db().liveSession.update({ where: { id: sessionId }, data: { playlistsClosedAt: new Date() } });
     return "closed";
   });
-  if (outcome === "closed" || outcome === "already-closed") await buildReplay(sessionId, store, playlists, { playlistsWritten: outcome === "closed" && session.channel.keepReplays });
+  if (outcome === "closed" || outcome === "already-closed") await buildReplay(sessionId, store, playlists, { playlistsWritten: writeReplay });
   return outcome;
 }
