@@ -33,7 +33,7 @@ describe("viewer counting", () => {
     const live = await liveViewerFigures(s);
     assert.equal(live.unique, 40, "HyperLogLog is exact at this size");
     assert.equal(live.peak, 40);
-    assert.ok(live.peakAt && Date.now() - live.peakAt.getTime() < 60_000);
+    assert.ok(live.peakAt && Date.now() - live.peakAt.getTime() < 10 * 60_000, "the peak is stamped with the time it was reached, not left empty");
     // A dashboard poll (no viewer id) counts nobody.
     assert.equal(await countViewer(s, null), 40);
     assert.equal((await liveViewerFigures(s)).unique, 40);

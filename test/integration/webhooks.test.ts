@@ -86,7 +86,7 @@ describe("webhooks", () => {
     assert.equal(got.headers["x-livehouse-event-id"], got.json.id);
     assert.equal(got.headers["x-livehouse-delivery"], queued.json().id);
     assert.equal(got.json.type, "webhook.test");
-    assert.ok(Math.abs(Date.parse(got.json.timestamp) - Date.now()) < 120_000);
+    assert.ok(Math.abs(Date.parse(got.json.timestamp) - Date.now()) < 10 * 60_000, "the timestamp is the time of sending");
     assert.deepEqual(got.json.channel, { id: c.id, slug: c.slug, title: c.title, url: `${process.env.PUBLIC_URL}/c/${c.slug}` });
     const [d] = await waitFor("the delivery to be logged", async () => {
       const log = await deliveries(a, hook.id);
