@@ -186,6 +186,7 @@ try {
   await stack.shutdown();
 }
 // No per-receiver close and no nodeDataChannel.cleanup(): tearing down 200 peers that way
-// crashed this process (SIGSEGV in node-datachannel) after the figure was printed. The
-// process exits with the stack already down and the kernel closes the sockets.
+// crashed this process (SIGSEGV in node-datachannel, before edge/nativeTracks.ts) after the
+// figure was printed, and the teardown is not what is measured here. The process exits with
+// the stack already down and the kernel closes the sockets.
 process.exit(0);

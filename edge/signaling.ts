@@ -18,6 +18,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { RTP_PAYLOAD_TYPE } from "../lib/webrtc/rtpSources.ts";
 import type { Fanout, Viewer } from "./fanout.ts";
 import { ErrorCode, SignalingError } from "./errors.ts";
+import { retainUntilClosed } from "./nativeTracks.ts";
 import { AUDIO_MID, attachRtcpHandlers, gatherOffer, STREAM_ID, VIDEO_MID } from "./offer.ts";
 
 const { Audio, PeerConnection: PC, Video } = nodeDataChannel;
@@ -301,8 +302,8 @@ export class SignalingServer {
     audio.addOpusCodec(AUDIO_PT);
     audio.addSSRC(audioSsrc, STREAM_ID, STREAM_ID, "audio");
 
-    const videoTrack = pc.addTrack(video);
-    const audioTrack = pc.addTrack(audio);
+    const videoTrack = retainUntilClosed(pc.addTrack(video));
+    const audioTrack = retainUntilClosed(pc.addTrack(audio));
     const peer: EdgePeer = {
       id,
       address,

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import nodeDataChannel from "node-datachannel";
 import WebSocket from "ws";
 import { Fanout } from "../../edge/fanout.ts";
 import { ErrorCode, SignalingError } from "../../edge/errors.ts";
 import { rewriteCandidateAddress } from "../../edge/offer.ts";
 import { SETUP_RETRIES, SignalingServer } from "../../edge/signaling.ts";
 import { startReceiver } from "../support/webrtcReceiver.ts";
+import { tearDownWebRTC } from "../support/webrtcTeardown.ts";
 
 const PUBLIC_IP = "203.0.113.7";
 const ICE_PORT = 40000 + Math.floor(Math.random() * 5000);
@@ -56,7 +56,7 @@ describe("edge signaling (OvenPlayer protocol)", () => {
   after(() => {
     signaling.close();
     fanout.close();
-    nodeDataChannel.cleanup();
+    tearDownWebRTC();
   });
 
   it("offers H.264 + Opus, one msid, bundled, on the mux port with the public address, without iceServers", async () => {
@@ -157,15 +157,17 @@ describe("edge signaling (OvenPlayer protocol)", () => {
     // The edge checks the browser's DTLS certificate against the answer's fingerprint; a
     // wrong one fails the handshake as libdatachannel's race under load does.
     const wrongFingerprint = (sdp: string) => sdp.replace(/a=fingerprint:sha-256 \S+/g, `a=fingerprint:sha-256 ${Array(32).fill("AB").join(":")}`);
-    const until = async (what: string, ok: () => boolean) => {
+    const until = async (what: string, ok: () => boolean, r: { stats: object }) => {
       for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(ok(), `timed out waiting until ${what}`);
+      assert.ok(ok(), `timed out waiting until ${what}: ${JSON.stringify(r.stats, (_, v) => (v instanceof Set ? [...v] : v))}\n${logs.join("\n")}`);
     };
 
     it("gets a stop from the edge, asks again as OvenPlayer does, and connects", async () => {
       const r = startReceiver(localUrl, "setup-retry", { tamperAnswer: (sdp, n) => (n === 0 ? wrongFingerprint(sdp) : sdp) });
       try {
-        await until("the second connection is up", () => r.stats.restarts === 1 && r.stats.state === "connected");
+        // Under load a fresh offer can fail too (the race SETUP_RETRIES is for): connected
+        // after at least the one stop is what the player sees.
+        await until("a connection after the stop is up", () => r.stats.restarts >= 1 && r.stats.state === "connected", r);
         assert.deepEqual(r.stats.errors, []);
         assert.ok(logs.some((l) => /failed while connecting; the player is asked to start again \(1\//.test(l)), logs.join("\n"));
       } finally {
@@ -176,7 +178,7 @@ describe("edge signaling (OvenPlayer protocol)", () => {
     it(`after ${SETUP_RETRIES} fresh offers that also fail, sends the player to the standard stream`, async () => {
       const r = startReceiver(localUrl, "setup-gives-up", { tamperAnswer: wrongFingerprint });
       try {
-        await until("the edge gives up", () => r.stats.errors.length > 0);
+        await until("the edge gives up", () => r.stats.errors.length > 0, r);
         assert.equal(r.stats.restarts, SETUP_RETRIES);
         assert.match(r.stats.errors[0], /^503: could not set up a low-latency connection/);
         assert.notEqual(r.stats.state, "connected");

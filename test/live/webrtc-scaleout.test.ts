@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import nodeDataChannel from "node-datachannel";
 import { db } from "../../lib/db.ts";
 import { readTranscodeHealth } from "../../lib/live/transcodeHealth.ts";
 import { liveEdges } from "../../lib/webrtc/edges.ts";
@@ -14,6 +13,7 @@ import { freePort, freeUdpPort } from "../../scripts/ports.ts";
 import { BASE_URL, closeConnectionsAfter } from "../support/env.ts";
 import { ffmpegProcesses, liveChannel, publish, waitFor, waitForLive } from "../support/live.ts";
 import { startReceiver } from "../support/webrtcReceiver.ts";
+import { tearDownWebRTC } from "../support/webrtcTeardown.ts";
 
 closeConnectionsAfter();
 
@@ -42,7 +42,7 @@ describe("several edges", () => {
   after(() => {
     for (const r of receivers) r.close();
     second?.stop();
-    nodeDataChannel.cleanup();
+    tearDownWebRTC();
   });
   const receiver = (name: string) => {
     const r = startReceiver(`${WS_BASE}/ws/${slug}`, name);

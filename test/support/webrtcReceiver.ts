@@ -4,6 +4,7 @@
 import nodeDataChannel from "node-datachannel";
 import type { PeerConnection, Track } from "node-datachannel";
 import WebSocket from "ws";
+import { retainUntilClosed } from "../../edge/nativeTracks.ts";
 import { h264StartsKeyframe, isRtcp, parseRtpHeader, seqDelta, tsDelta } from "../../edge/rtp.ts";
 
 interface StreamCount {
@@ -79,7 +80,11 @@ export function startReceiver(url: string, name: string, opts: ReceiverOptions =
     pc = null;
   };
   ws.on("open", () => ws.send(JSON.stringify({ command: "request_offer" })));
+  let closed = false;
   ws.on("message", (data) => {
+    // A message still in flight when the test closed this receiver (an offer) must not
+    // open a new connection that nobody closes.
+    if (closed) return;
     const m = JSON.parse(data.toString());
     if (m.error) {
       stats.errors.push(`${m.code}: ${m.error}`);
@@ -106,7 +111,7 @@ export function startReceiver(url: string, name: string, opts: ReceiverOptions =
       if (pc === own) stats.state = s;
     });
     pc.onTrack((track) => {
-      tracks.push(track);
+      tracks.push(retainUntilClosed(track));
       const kind = track.type() === "video" ? "video" : "audio";
       track.onMessage((msg) => {
         const c = kind === "video" ? stats.video : stats.audio;
@@ -134,6 +139,7 @@ export function startReceiver(url: string, name: string, opts: ReceiverOptions =
   return {
     stats,
     close: () => {
+      closed = true;
       closePc();
       ws.close();
     },
