@@ -8,6 +8,7 @@ import { config } from "../lib/config.ts";
 import { mailProblem } from "../lib/mail.ts";
 import { isSignalingUpgrade, proxySignaling } from "./wsProxy.ts";
 import { logger } from "../lib/log.ts";
+import { onShutdown } from "../lib/shutdown.ts";
 import { TRUSTED_HEADERS } from "../lib/origin.ts";
 import { serveChatFeed } from "./chatFeedHttp.ts";
 import { serveMetrics } from "./metricsHttp.ts";
@@ -62,9 +63,11 @@ async function main() {
     if (mail) log.warn(mail);
     else log.info(config.smtpUrl ? "password resets and email changes are confirmed by email" : "SMTP_URL is not set: the admin makes password reset links (admin page)");
   });
-  const stop = () => server.close(() => process.exit(0));
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  // Open chat feeds (SSE) would hold server.close() forever: they are ended after a moment.
+  onShutdown("web", () => new Promise<void>((done) => {
+    server.close(() => done());
+    setTimeout(() => server.closeAllConnections(), 2000).unref();
+  }));
 }
 
 main().catch((err) => {

@@ -11,6 +11,7 @@ import { config } from "../lib/config.ts";
 import { chatChannel, chatChannelBySlug } from "../lib/chat/store.ts";
 import { pruneChatWithoutReplay } from "../lib/chat/chatArchive.ts";
 import { logger } from "../lib/log.ts";
+import { onShutdown } from "../lib/shutdown.ts";
 import { slugFromAlias } from "../lib/matrix/ids.ts";
 import { ensureRegistrationFile } from "../lib/matrix/registration.ts";
 import { QUEUE, bullConnection, bullPrefix, type ChatJob } from "../lib/queue.ts";
@@ -144,12 +145,9 @@ for (const c of withRooms) {
 
 log.info("ready", { pid: process.pid, rooms: roomless.length ? `created ${roomless.length}` : "all present" });
 
-async function stop() {
+onShutdown("appservice", async () => {
   clearInterval(timeoutTimer);
   clearInterval(pruneTimer);
   await chatWorker.close().catch(() => {});
   await bridge.close().catch(() => {});
-  process.exit(0);
-}
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+});

@@ -9,6 +9,7 @@ import { INGEST_STATS_INTERVAL_MS, writeIngestStats } from "../lib/ingestStats.t
 import { internalSecret } from "../lib/internalAuth.ts";
 import { controlChannel } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";
+import { onShutdown } from "../lib/shutdown.ts";
 import { onPrePlay } from "./admission.ts";
 import { startListeners } from "./listeners.ts";
 import { Context } from "./nms.ts";
@@ -49,16 +50,15 @@ async function main() {
     void spools.sweep((partId) => publishers.isPublishing(partId)).finally(() => (sweeping = false));
   }, JANITOR_MS);
 
-  const stop = () => {
+  onShutdown("ingest", async () => {
     clearInterval(heartbeat);
     clearInterval(janitor);
     listeners.close();
     spoolServer.close();
     publishers.disconnectAll();
-    setTimeout(() => process.exit(0), 1500).unref();
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+    // Time for the publishers' last bytes to reach their spools and the disconnects to be written.
+    await new Promise((r) => setTimeout(r, 1500));
+  });
 }
 
 main().catch((err) => {

@@ -17,6 +17,8 @@ export const WORKER: Role = { name: "worker", entry: "workers/main.ts" };
 export const APPSERVICE: Role = { name: "appservice", entry: "appservice/main.ts" };
 export const EDGE: Role = { name: "edge", entry: "edge/main.ts" };
 export const ROLES: Role[] = [WEB, INGEST, WORKER, APPSERVICE, EDGE];
+/** web, ingest, worker and appservice in one process (scripts/platform.ts), for a small server. */
+export const PLATFORM: Role = { name: "platform", entry: "scripts/platform.ts" };
 /** One-shot programs run with the roles' environment. */
 export const CAPACITY_CHECK: Role = { name: "capacity-check", entry: "workers/capacityCheckMain.ts" };
 // What docker compose runs besides the roles.
@@ -25,7 +27,7 @@ export const MATRIX_SETUP: Role = { name: "matrix-setup", entry: "scripts/matrix
 export const SYNAPSE_COMPOSE_SETUP: Role = { name: "synapse-compose-setup", entry: "scripts/synapse-compose-setup.ts" };
 export const SYNAPSE_ROUTER: Role = { name: "synapse-router", entry: "scripts/synapseRouter.ts" };
 /** Everything scripts/compileRoles.ts compiles into dist/. */
-export const COMPILED: Role[] = [...ROLES, CAPACITY_CHECK, MIGRATE, MATRIX_SETUP, SYNAPSE_COMPOSE_SETUP, SYNAPSE_ROUTER];
+export const COMPILED: Role[] = [...ROLES, PLATFORM, CAPACITY_CHECK, MIGRATE, MATRIX_SETUP, SYNAPSE_COMPOSE_SETUP, SYNAPSE_ROUTER];
 
 /** Where scripts/compileRoles.ts puts a role's JavaScript, relative to the repository root. */
 export function compiledEntry(role: Role): string {

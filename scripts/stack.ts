@@ -14,7 +14,7 @@ import { ensureSelfSignedCertificate } from "./selfSignedCert.ts";
 import { mountSizedVolume, unmountVolume } from "./mediaVolume.ts";
 import { startLivehouseHomeserver } from "./homeserver.ts";
 import { startMailCatcher } from "./mailCatcher.ts";
-import { APPSERVICE, CAPACITY_CHECK, EDGE, INGEST, WEB, WORKER, runOnce, startRole, type SupervisedRole } from "./roles.ts";
+import { APPSERVICE, CAPACITY_CHECK, EDGE, INGEST, PLATFORM, WEB, WORKER, runOnce, startRole, type SupervisedRole } from "./roles.ts";
 import { freePort, freeUdpPort, waitForHttp, waitForPort } from "./ports.ts";
 import { ensureS3Root } from "./s3Server.ts";
 import type { SynapseInstance } from "./synapse.ts";
@@ -41,6 +41,8 @@ export interface StackOptions {
   s3?: boolean;
   /** The roles' media store (default local); "s3" puts media in a bucket of the run's S3 server. */
   mediaStore?: "local" | "s3";
+  /** web, ingest, one worker and appservice in one process (scripts/platform.ts), as LIVEHOUSE_ONE_PROCESS=1 runs them. */
+  oneProcess?: boolean;
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -160,15 +162,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const log = (name: string) => path.join(opts.logDir, `${name}.log`);
   // The default ladder (TRANSCODE_LADDER=auto) is measured on this machine before the roles load it.
   await runOnce(CAPACITY_CHECK, env, log("capacity"));
-  const roles = [
-    startRole(WEB, { env, logFile: log("web"), restart: true }),
-    startRole(INGEST, { env, logFile: log("ingest"), restart: true }),
-    startRole(APPSERVICE, { env, logFile: log("appservice"), restart: true }),
-    startRole(EDGE, { env, logFile: log("edge"), restart: true }),
-  ];
+  const roles = opts.oneProcess
+    ? [startRole(PLATFORM, { env: { ...env, SCRATCH_DIR: `${mediaDir}-scratch-worker1` }, logFile: log("platform"), restart: true })]
+    : [
+        startRole(WEB, { env, logFile: log("web"), restart: true }),
+        startRole(INGEST, { env, logFile: log("ingest"), restart: true }),
+        startRole(APPSERVICE, { env, logFile: log("appservice"), restart: true }),
+      ];
+  roles.push(startRole(EDGE, { env, logFile: log("edge"), restart: true }));
   // Two workers by default, so a test can kill one and watch the other take over.
   // Each worker works in a scratch directory of its own, as on separate hosts.
-  for (let i = 1; i <= (opts.workers ?? 2); i++) {
+  for (let i = opts.oneProcess ? 2 : 1; i <= (opts.workers ?? 2); i++) {
     roles.push(startRole(WORKER, { env: { ...env, SCRATCH_DIR: `${mediaDir}-scratch-worker${i}` }, label: `worker${i}`, logFile: log(`worker${i}`), restart: true }));
   }
   await waitForHttp(`${baseUrl}/api/health`);

@@ -9,7 +9,7 @@ import { buildWebIfNeeded } from "./build.ts";
 import { compileRolesIfNeeded } from "./compileRoles.ts";
 import { ensureDemo } from "./demo.ts";
 import { waitForHttp } from "./ports.ts";
-import { CAPACITY_CHECK, ROLES, runOnce, startRole } from "./roles.ts";
+import { CAPACITY_CHECK, EDGE, PLATFORM, ROLES, runOnce, startRole } from "./roles.ts";
 import { startLivehouseHomeserver } from "./homeserver.ts";
 import { prepareRtmps } from "./rtmps.ts";
 import { SetupError, ensureFfmpeg, ensurePostgres, ensureRedis, say } from "./services.ts";
@@ -52,7 +52,8 @@ try {
   await disconnectRedis();
 
   // A role that dies is started again, as a service manager would.
-  const roles = ROLES.map((r) => startRole(r, { env: process.env, restart: true }));
+  // LIVEHOUSE_ONE_PROCESS=1: web, ingest, worker and appservice share one process (a small server).
+  const roles = (process.env.LIVEHOUSE_ONE_PROCESS === "1" ? [PLATFORM, EDGE] : ROLES).map((r) => startRole(r, { env: process.env, restart: true }));
   const stopAll = (code: number) => {
     for (const r of roles) r.stop();
     setTimeout(() => void (homeserver?.stop() ?? Promise.resolve()).finally(() => process.exit(code)), 1000).unref();

@@ -7,6 +7,7 @@ import { config } from "../lib/config.ts";
 import { closePlaylistsIfEnded } from "../lib/live/pen.ts";
 import { graceExpired } from "../lib/liveSessions.ts";
 import { logger } from "../lib/log.ts";
+import { onShutdown } from "../lib/shutdown.ts";
 import { S3MediaStore } from "../lib/media/s3Store.ts";
 import { mediaStore } from "../lib/media/store.ts";
 import { QUEUE, bullConnection, bullPrefix, scheduleSweep, type ControlJob, type ExportJob, type SlateJob, type TranscodeJob, type WebhookJob } from "../lib/queue.ts";
@@ -99,11 +100,8 @@ for (const w of [transcodeWorker, controlWorker, slateWorker, exportWorker, webh
 transcodeWorker.on("ready", () => log.info("ready", { concurrency: config.workerConcurrency, pid: process.pid }));
 scheduleSweep().catch((err) => log.error("could not schedule the stale-session sweep", { error: String(err) }));
 
-async function stop() {
+onShutdown("worker", async () => {
   // Running transcodes stop with us; another worker resumes them (with a higher epoch).
   for (const t of runningTranscodes) t.kill();
   await Promise.allSettled([transcodeWorker, controlWorker, slateWorker, exportWorker, webhookWorker].map((w) => w.close(true)));
-  process.exit(0);
-}
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+});
