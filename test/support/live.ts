@@ -166,7 +166,10 @@ export function ffmpegProcesses(needle: string): { pid: number; ppid: number }[]
 export function readLogs(): string {
   const dir = process.env.LH_TEST_LOG_DIR!;
   if (!existsSync(dir)) return "";
-  return readdirSync(dir).map((f) => readFileSync(path.join(dir, f), "utf8")).join("\n");
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((f) => f.isFile())
+    .map((f) => readFileSync(path.join(dir, f.name), "utf8"))
+    .join("\n");
 }
 
 /** PIDs of this test stack's processes running `role` (compiled or from source; matched by our Redis prefix). */
