@@ -26,6 +26,7 @@ async function sessionKeys(sessionId: string): Promise<string[]> {
 describe("viewer counting", () => {
   it("counts peak and unique viewers exactly for a small audience, and stops at the end", async () => {
     const s = randomUUID();
+    const before = Date.now();
     for (let i = 0; i < 40; i++) await countViewer(s, `viewer-${i}-abcdef`, `127.66.${Math.floor(i / 8)}.${i % 8}`);
     // the same viewers again: not new
     for (let i = 0; i < 40; i += 3) await countViewer(s, `viewer-${i}-abcdef`, `127.66.${Math.floor(i / 8)}.${i % 8}`);
@@ -33,7 +34,8 @@ describe("viewer counting", () => {
     const live = await liveViewerFigures(s);
     assert.equal(live.unique, 40, "HyperLogLog is exact at this size");
     assert.equal(live.peak, 40);
-    assert.ok(live.peakAt && Date.now() - live.peakAt.getTime() < 10 * 60_000, "the peak is stamped with the time it was reached, not left empty");
+    // Between the first count and now (1 s either side for the stamp's granularity): the time it was reached.
+    assert.ok(live.peakAt && live.peakAt.getTime() >= before - 1000 && live.peakAt.getTime() <= Date.now() + 1000, "the peak is stamped with the time it was reached, not left empty");
     // A dashboard poll (no viewer id) counts nobody.
     assert.equal(await countViewer(s, null), 40);
     assert.equal((await liveViewerFigures(s)).unique, 40);
