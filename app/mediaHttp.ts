@@ -5,7 +5,9 @@ import type http from "node:http";
 import { createReadStream } from "node:fs";
 import { createRequire } from "node:module";
 import { db } from "../lib/db.ts";
-import { cacheControlFor, contentDispositionFor, contentTypeFor, viewableSession } from "../lib/media/layout.ts";
+import type { Rendition } from "../lib/ffmpeg/liveLadder.ts";
+import { replayMasterPlaylist } from "../lib/hls/playlist.ts";
+import { MEDIA_KEY, cacheControlFor, contentDispositionFor, contentTypeFor, viewableSession } from "../lib/media/layout.ts";
 import { mediaStore } from "../lib/media/store.ts";
 
 const require = createRequire(import.meta.url);
@@ -33,6 +35,18 @@ async function sessionExists(id: string): Promise<boolean> {
   if (sessionCache.size > 10_000) sessionCache.clear();
   sessionCache.set(id, { exists, until: now + (exists ? KNOWN_MS : UNKNOWN_MS) });
   return exists;
+}
+
+/**
+ * A replay's master playlist, made from its row (lib/hls/playlist.ts writes the same
+ * text to the store): every replay viewer's first request, answered without a read of
+ * the store, which with media in a bucket is a round trip. null: no such replay;
+ * undefined: a replay made before its row kept its renditions (the store has it).
+ */
+async function replayMasterFromRow(sessionId: string): Promise<string | null | undefined> {
+  const replay = await db().replay.findUnique({ where: { sessionId }, select: { renditions: true } });
+  if (!replay) return (await sessionExists(sessionId)) ? undefined : null;
+  return Array.isArray(replay.renditions) ? replayMasterPlaylist(replay.renditions as unknown as Rendition[]) : undefined;
 }
 
 function notFound(res: http.ServerResponse) {
@@ -72,6 +86,15 @@ export function serveMedia(req: http.IncomingMessage, res: http.ServerResponse):
   const sessionId = viewableSession(key);
   if (!sessionId) return notFound(res), true;
   void (async () => {
+    if (key === MEDIA_KEY.vodMaster(sessionId) && req.method === "GET") {
+      const master = await replayMasterFromRow(sessionId);
+      if (master !== undefined) {
+        if (master === null) return notFound(res);
+        res.writeHead(200, { ...cors, "Content-Type": contentTypeFor(key), "Cache-Control": cacheControlFor(key), "X-Content-Type-Options": "nosniff", "Content-Length": String(Buffer.byteLength(master)) });
+        res.end(master);
+        return;
+      }
+    }
     if (!(await sessionExists(sessionId))) return notFound(res);
     const store = mediaStore();
     // A plain GET (what players send for segments) is one read of the store; a Range or a HEAD

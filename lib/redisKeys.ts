@@ -19,6 +19,8 @@ export const REDIS_KEY = {
   playlistPen: (sessionId: string) => `live-writer:${sessionId}`,
   /** Lock name (see lock.ts) serialising every change to a session's playlists. */
   playlistsLock: (sessionId: string) => `playlists:${sessionId}`,
+  /** Hash (TTL) field → "<run id> <json>": a copy of a session's master data and segment lists when media is in a bucket (see hls/playlistCopy.ts). */
+  playlistCopy: (sessionId: string) => `playlist-copy:${sessionId}`,
   /** String (JSON): host and pid of the ffmpeg transcoding a part, so a takeover can kill a leftover. */
   transcodeProcess: (partId: string) => `live-ffmpeg:${partId}`,
   /** Counter (TTL): consecutive transcode runs of a part that failed without listing anything. */

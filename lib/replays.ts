@@ -8,7 +8,7 @@ import { LivePlaylists, type MasterInfo } from "./hls/livePlaylists.ts";
 import { config } from "./config.ts";
 import { MEDIA_KEY, liveKey, mediaUrl } from "./media/layout.ts";
 import { expiresAt } from "./media/retention.ts";
-import { emptyPlaylist, renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Segment } from "./hls/playlist.ts";
+import { emptyPlaylist, renderMediaPlaylist, replayMasterPlaylist, type MediaPlaylist, type Segment } from "./hls/playlist.ts";
 import type { MediaStore } from "./media/store.ts";
 import { enqueueChat, enqueueExport } from "./queue.ts";
 import { isUuid } from "./channels.ts";
@@ -78,7 +78,7 @@ export async function writeReplayPlaylists(store: MediaStore, sessionId: string,
       for (const s of segments) vod.targetDuration = Math.max(vod.targetDuration, Math.round(s.duration));
       return store.putText(MEDIA_KEY.vodPlaylist(sessionId, r.name), renderMediaPlaylist(vod, { playlistType: "VOD" }));
     }),
-    store.putText(MEDIA_KEY.vodMaster(sessionId), renderMasterPlaylist(master.renditions, (r) => `${r.name}/vod.m3u8`)),
+    store.putText(MEDIA_KEY.vodMaster(sessionId), replayMasterPlaylist(master.renditions)),
   ]);
   return bySegments[0];
 }
@@ -120,6 +120,7 @@ export async function buildReplay(sessionId: string, store: MediaStore, known?: 
       title: `${session.channel.title} — ${formatDate(session.startedAt)}`.slice(0, LIMITS.titleMax),
       durationSeconds: Math.round(duration * 100) / 100,
       markers: gapMarkers(topSegments, session.parts) as object[],
+      renditions: master.renditions as unknown as object[],
     },
   });
   // Its size is measured by the export (and by the storage sweep, if the export never ends): a

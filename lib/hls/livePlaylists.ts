@@ -8,6 +8,7 @@ import { withLock } from "../lock.ts";
 import { MEDIA_KEY } from "../media/layout.ts";
 import type { MediaStore } from "../media/store.ts";
 import { REDIS_KEY } from "../redisKeys.ts";
+import { PlaylistCopy } from "./playlistCopy.ts";
 import { appendSegment, emptyPlaylist, endPlaylist, renderMasterPlaylist, renderMediaPlaylist, type MediaPlaylist, type Segment } from "./playlist.ts";
 
 
@@ -27,12 +28,17 @@ export class LivePlaylists {
   // may have written meanwhile. With media in a bucket this saves a read per segment.
   private readonly playlists = new Map<string, MediaPlaylist>();
   private master: MasterInfo | null | undefined;
+  /** With media in a bucket, the lists and master data are also kept in Redis (./playlistCopy.ts). */
+  private readonly copy: PlaylistCopy | null;
+  private copyRead: Promise<void> | null = null;
 
   constructor(
     readonly store: MediaStore,
     readonly sessionId: string,
     readonly segmentSeconds: number,
-  ) {}
+  ) {
+    this.copy = store.kind === "local" ? null : new PlaylistCopy(sessionId);
+  }
 
   lock<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(REDIS_KEY.playlistsLock(this.sessionId), fn);
@@ -42,9 +48,25 @@ export class LivePlaylists {
   forget(): void {
     this.playlists.clear();
     this.master = undefined;
+    this.copyRead = null;
+  }
+
+  /** Fills what is not known yet from the Redis copy, all of it in one round trip, once. */
+  private fromCopy(): Promise<void> {
+    if (!this.copy) return Promise.resolve();
+    this.copyRead ??= this.copy.read().then(
+      ({ master, lists }) => {
+        if (master !== null && this.master === undefined) this.master = JSON.parse(master) as MasterInfo;
+        for (const [rendition, json] of lists) if (!this.playlists.has(rendition)) this.playlists.set(rendition, JSON.parse(json) as MediaPlaylist);
+      },
+      // Redis unreachable: the store has everything the copy would have.
+      () => {},
+    );
+    return this.copyRead;
   }
 
   async load(rendition: string): Promise<MediaPlaylist> {
+    if (!this.playlists.has(rendition)) await this.fromCopy();
     const known = this.playlists.get(rendition);
     if (known) return known;
     const text = await this.store.getText(MEDIA_KEY.segmentList(this.sessionId, rendition));
@@ -55,9 +77,12 @@ export class LivePlaylists {
 
   private async save(rendition: string, pl: MediaPlaylist): Promise<void> {
     this.playlists.delete(rendition);
+    const json = JSON.stringify(pl);
+    // The copy first: it may be ahead of the store, never behind (see ./playlistCopy.ts).
+    await this.copy?.put({ lists: new Map([[rendition, json]]) });
     // Both at once: a retried append finds the list or the playlist behind and writes both again.
     await Promise.all([
-      this.store.putText(MEDIA_KEY.segmentList(this.sessionId, rendition), JSON.stringify(pl)),
+      this.store.putText(MEDIA_KEY.segmentList(this.sessionId, rendition), json),
       this.store.putText(MEDIA_KEY.mediaPlaylist(this.sessionId, rendition), renderMediaPlaylist(pl, { window: config.hlsWindowSegments })),
     ]);
     this.playlists.set(rendition, pl);
@@ -85,7 +110,13 @@ export class LivePlaylists {
     return pl;
   }
 
+  /** Called once the playlists are closed: nothing appends any more, and the store has it all. */
+  async dropCopy(): Promise<void> {
+    await this.copy?.drop();
+  }
+
   async readMaster(): Promise<MasterInfo | null> {
+    if (this.master === undefined) await this.fromCopy();
     if (this.master !== undefined) return this.master;
     const text = await this.store.getText(MEDIA_KEY.masterData(this.sessionId));
     this.master = text ? (JSON.parse(text) as MasterInfo) : null;
@@ -95,7 +126,9 @@ export class LivePlaylists {
   /** Caller holds the lock. The data first: the playlist's presence says the stream is playable. */
   async writeMaster(renditions: Rendition[]): Promise<void> {
     this.master = undefined;
-    await this.store.putText(MEDIA_KEY.masterData(this.sessionId), JSON.stringify({ renditions } satisfies MasterInfo));
+    const data = JSON.stringify({ renditions } satisfies MasterInfo);
+    await this.copy?.put({ master: data });
+    await this.store.putText(MEDIA_KEY.masterData(this.sessionId), data);
     await this.store.putText(MEDIA_KEY.master(this.sessionId), renderMasterPlaylist(renditions, (r) => `${r.name}/index.m3u8`));
     this.master = { renditions };
   }

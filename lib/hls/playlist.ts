@@ -81,3 +81,8 @@ export function renderMasterPlaylist(renditions: Rendition[], uriOf: (r: Renditi
   }
   return lines.join("\n") + "\n";
 }
+
+/** A replay's master playlist: written to the store (for players reading the bucket), and answered by the web app from the replay's row. */
+export function replayMasterPlaylist(renditions: Rendition[]): string {
+  return renderMasterPlaylist(renditions, (r) => `${r.name}/vod.m3u8`);
+}

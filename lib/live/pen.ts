@@ -130,6 +130,9 @@ export async function closePlaylistsIfEnded(sessionId: string, store: MediaStore
     await db().liveSession.update({ where: { id: sessionId }, data: { playlistsClosedAt: new Date() } });
     return "closed";
   });
-  if (outcome === "closed" || outcome === "already-closed") await buildReplay(sessionId, store, playlists, { playlistsWritten: writeReplay });
+  if (outcome === "closed" || outcome === "already-closed") {
+    await buildReplay(sessionId, store, playlists, { playlistsWritten: writeReplay });
+    await playlists.dropCopy();
+  }
   return outcome;
 }

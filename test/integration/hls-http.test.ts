@@ -3,13 +3,22 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { db } from "../../lib/db.ts";
+import { Prisma } from "../../lib/generated/prisma/client.ts";
+import { planRenditions } from "../../lib/ffmpeg/liveLadder.ts";
+import { LivePlaylists } from "../../lib/hls/livePlaylists.ts";
+import { parseLadder } from "../../lib/ladder.ts";
+import { closePlaylistsIfEnded } from "../../lib/live/pen.ts";
+import { MEDIA_KEY } from "../../lib/media/layout.ts";
+import { mediaStore } from "../../lib/media/store.ts";
+import { closeQueues } from "../../lib/queue.ts";
 import { closeConnectionsAfter } from "../support/env.ts";
 import { makeChannel, makeUser } from "../support/fixtures.ts";
 import { request } from "../support/http.ts";
 
 closeConnectionsAfter();
+after(() => closeQueues());
 
 const media = process.env.MEDIA_DIR!;
 let id: string = randomUUID();
@@ -78,5 +87,44 @@ describe("HLS over HTTP", () => {
     assert.equal(op.status, 200);
     assert.match(String(op.headers["content-type"]), /javascript/);
     assert.equal((await request("GET", "/vendor/../package.json")).status, 404);
+  });
+
+  it("answers a replay's master playlist from its row: the text the store holds, without reading it", async () => {
+    const owner = await makeUser("hlsreplay");
+    const channel = await makeChannel(owner);
+    const session = await db().liveSession.create({ data: { channelId: channel.id, status: "ended", ladder: "720p30@2500k|360p30@800k", segmentSeconds: 2, endedAt: new Date() } });
+    await db().livePart.create({ data: { sessionId: session.id, index: 0, endedAt: new Date(), transcodeDoneAt: new Date() } });
+    const store = mediaStore();
+    const renditions = planRenditions({ width: 1280, height: 720, fps: 30, videoCodec: null, audioCodec: "mp4a.40.2" }, parseLadder("720p30@2500k|360p30@800k"));
+    const writer = new LivePlaylists(store, session.id, 2);
+    await writer.lock(async () => {
+      await writer.writeMaster(renditions);
+      for (const r of renditions) await writer.appendMany(r.name, [{ seg: { uri: "p0e1-000000.ts", duration: 2, part: 0 } }]);
+    });
+    assert.equal(await closePlaylistsIfEnded(session.id, store), "closed");
+    const stored = await store.getText(MEDIA_KEY.vodMaster(session.id));
+    assert.match(stored ?? "", /360p30\/vod\.m3u8/);
+
+    const url = `/hls/${MEDIA_KEY.vodMaster(session.id)}`;
+    const first = await request("GET", url);
+    assert.equal(first.status, 200);
+    assert.equal(first.text, stored);
+    assert.equal(first.headers["content-type"], "application/vnd.apple.mpegurl");
+    assert.equal(first.headers["access-control-allow-origin"], "*");
+    // Gone from the store, still answered: it came from the row.
+    await store.delete(MEDIA_KEY.vodMaster(session.id));
+    const fromRow = await request("GET", url);
+    assert.equal(fromRow.status, 200);
+    assert.equal(fromRow.text, stored);
+
+    // A replay made before rows kept renditions: the store answers (here, that it has nothing).
+    await db().replay.update({ where: { sessionId: session.id }, data: { renditions: Prisma.DbNull } });
+    assert.equal((await request("GET", url)).status, 404);
+    await store.putText(MEDIA_KEY.vodMaster(session.id), stored!);
+    assert.equal((await request("GET", url)).text, stored);
+    // No replay row at all (deleted): nothing from a row.
+    await db().replay.deleteMany({ where: { sessionId: session.id } });
+    await store.delete(MEDIA_KEY.vodMaster(session.id));
+    assert.equal((await request("GET", url)).status, 404);
   });
 });

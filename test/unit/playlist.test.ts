@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { appendSegment, emptyPlaylist, endPlaylist, renderMasterPlaylist, renderMediaPlaylist } from "../../lib/hls/playlist.ts";
 import { SegmentListTail, parseSegmentLine } from "../../lib/hls/segmentList.ts";
 import { LocalMediaStore, assertSafeKey } from "../../lib/media/store.ts";
+import { parseRunId, trustedValues } from "../../lib/hls/playlistCopy.ts";
 import { planRenditions } from "../../lib/ffmpeg/liveLadder.ts";
 import { parseLadder } from "../../lib/ladder.ts";
 
@@ -80,5 +81,18 @@ describe("local media store", () => {
     assert.equal(await store.getText("live/a/index.m3u8"), "two");
     assert.deepEqual(await store.list("live/a"), [{ key: "live/a/index.m3u8", size: 3 }]);
     assert.equal(await store.size("live/a/none"), null);
+  });
+});
+
+describe("the segment lists' copy in Redis: which values are trusted", () => {
+  const RUN = "5a1e0b3c9d8f7e6d5c4b3a29180706f5e4d3c2b1";
+  it("reads the run id from INFO server", () => {
+    assert.equal(parseRunId(`# Server\r\nredis_version:7.0.15\r\nrun_id:${RUN}\r\ntcp_port:6379\r\n`), RUN);
+    assert.equal(parseRunId("# Server\r\nredis_version:7.0.15\r\n"), null);
+  });
+  it("trusts only what the server it talks to now wrote", () => {
+    const hash = { master: `${RUN} {"renditions":[]}`, "list:720p": `${RUN} {"segments":[1]}`, "list:360p": `0000000000000000000000000000000000000000 {"segments":[]}`, "list:bad": "no run id" };
+    assert.deepEqual([...trustedValues(hash, RUN)], [["master", '{"renditions":[]}'], ["list:720p", '{"segments":[1]}']]);
+    assert.deepEqual([...trustedValues(hash, null)], [], "a server that does not say its run id: nothing");
   });
 });
