@@ -12,8 +12,8 @@ export interface BenchChannel {
   rtmpUrl: string;
 }
 
-export async function benchStack(name: string, opts: Omit<StackOptions, "name" | "logDir"> = {}): Promise<Stack & { shutdown(): Promise<void>; channel(slug: string, settings?: { graceMinutes?: string; ladder?: string }): Promise<BenchChannel> }> {
-  const stack = await startStack({ name, logDir: path.join(root, "test-results", "bench-logs"), workers: 1, s3: false, ...opts });
+export async function benchStack(name: string, opts: Omit<StackOptions, "name" | "logDir"> & { logDir?: string } = {}): Promise<Stack & { shutdown(): Promise<void>; channel(slug: string, settings?: { graceMinutes?: string; ladder?: string }): Promise<BenchChannel> }> {
+  const stack = await startStack({ name, workers: 1, s3: false, ...opts, logDir: opts.logDir ?? path.join(root, "test-results", "bench-logs") });
   Object.assign(process.env, stack.env);
   return {
     ...stack,

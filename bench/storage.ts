@@ -8,9 +8,13 @@
 //      playlists closed, the replay made, the store read back;
 //   3. the MP4 export that follows (the worker's ffmpeg reading the segments where
 //      the store keeps them, the MP4 published back), × real time.
-// Each store runs in a process of its own (one platform, one database each).
+// Each store runs in a process of its own (one platform, one database each). Both
+// platforms are up together and the replay-ready runs alternate between them, so
+// a machine that is slower for a minute (a busy neighbour, a slow disk flush)
+// weighs on both stores alike rather than on whichever was measured then.
 // Last line: `s3 vs local replay-ready ratio: <x>` (target ≤ 1.5).
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +22,7 @@ import path from "node:path";
 const SEG = 1;
 const PUBLISH_MINUTES = Number(process.env.BENCH_STORAGE_MINUTES ?? 10);
 const READY_MINUTES = 2;
-const RUNS = Number(process.env.BENCH_STORAGE_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_STORAGE_RUNS ?? 9);
 const LADDER = "720p30@2500k|360p30@800k";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,17 +37,50 @@ interface PhaseResult {
 const phase = process.argv[2] === "--phase" ? (process.argv[3] as "local" | "s3") : null;
 
 if (!phase) {
-  // The parent: one child per store, then the comparison.
-  const results: PhaseResult[] = [];
+  // The parent: both platforms up, each publishes its long session in turn, then the
+  // replay-ready runs alternate (and which store goes first alternates too).
+  const children = new Map<"local" | "s3", { send(line: string): void; next(prefix: string): Promise<string>; exited: Promise<number | null> }>();
   for (const store of ["local", "s3"] as const) {
-    const child = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename, "--phase", store], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
-    process.stdout.write(child.stdout.split("\n").filter((l) => !l.startsWith("RESULT ")).join("\n"));
-    const line = child.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-    if (child.status !== 0 || !line) throw new Error(`the ${store} phase failed (exit ${child.status})`);
-    results.push(JSON.parse(line.slice(7)));
+    const child = spawn(process.execPath, ["--import", "tsx", import.meta.filename, "--phase", store], { stdio: ["pipe", "pipe", "inherit"] });
+    const waiting: { prefix: string; resolve: (line: string) => void }[] = [];
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const w = waiting.find((x) => line.startsWith(x.prefix));
+      if (w) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(line.slice(w.prefix.length));
+      } else console.log(line);
+    });
+    children.set(store, {
+      send: (line) => child.stdin!.write(`${line}\n`),
+      next: (prefix) =>
+        Promise.race([
+          new Promise<string>((resolve) => waiting.push({ prefix, resolve })),
+          exited.then((code) => Promise.reject(new Error(`the ${store} phase ended (exit ${code}) before ${prefix.trim()}`))),
+        ]),
+      exited,
+    });
   }
-  const [local, s3] = results;
-  for (const r of results) {
+  const results = new Map<"local" | "s3", PhaseResult>();
+  for (const store of ["local", "s3"] as const) {
+    const c = children.get(store)!;
+    // Setting up and publishing: one store at a time, so neither's publish figure meets the other's.
+    c.send("publish");
+    results.set(store, { store, segmentsPerSecond: Number(await c.next("PUBLISHED ")), readySeconds: [], exportX: [] });
+  }
+  for (let run = 0; run < RUNS; run++) {
+    for (const store of run % 2 ? (["s3", "local"] as const) : (["local", "s3"] as const)) {
+      const c = children.get(store)!;
+      c.send("run");
+      const r = JSON.parse(await c.next("RUN ")) as { readySeconds: number; exportX: number };
+      results.get(store)!.readySeconds.push(r.readySeconds);
+      results.get(store)!.exportX.push(r.exportX);
+    }
+  }
+  for (const c of children.values()) c.send("quit");
+  for (const [store, c] of children) if ((await c.exited) !== 0) throw new Error(`the ${store} phase failed`);
+  const [local, s3] = [results.get("local")!, results.get("s3")!];
+  for (const r of [local, s3]) {
     console.log(
       `${r.store.padEnd(5)} publish: ${r.segmentsPerSecond.toFixed(0)} segments/s (${PUBLISH_MINUTES}-minute session, two renditions)  ` +
         `replay-ready: ${(median(r.readySeconds) * 1000).toFixed(0)} ms (median of ${r.readySeconds.length}: ${r.readySeconds.map((s) => (s * 1000).toFixed(0)).join(", ")})  ` +
@@ -56,9 +93,14 @@ if (!phase) {
   process.exit(0);
 }
 
-// A phase: one platform whose roles keep media in `phase`.
+// A phase: one platform whose roles keep media in `phase`, doing what the parent asks
+// (one line on stdin each: publish, run, quit) and answering on stdout.
+const commands = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const command = async (): Promise<string> => String((await commands.next()).value ?? "quit").trim();
+if ((await command()) !== "publish") process.exit(0);
 const { benchStack } = await import("./stack.ts");
-const stack = await benchStack(`benchstorage${phase}`, { segmentSeconds: SEG, workers: 1, mediaStore: phase, s3: phase === "s3" });
+const stack = await benchStack(`benchstorage${phase}`, {
+  logDir: path.join(import.meta.dirname, "..", "test-results", "bench-logs", `storage-${phase}`), segmentSeconds: SEG, workers: 1, mediaStore: phase, s3: phase === "s3" });
 const { db } = await import("../lib/db.ts");
 const { mediaStore } = await import("../lib/media/store.ts");
 const { MEDIA_KEY } = await import("../lib/media/layout.ts");
@@ -146,15 +188,14 @@ try {
   const published = await publishSession(PUBLISH_MINUTES);
   await endToPlayable(published.sessionId); // warm-up: the first finalize of the run, not reported
   await exportSpeed(published.sessionId);
-  const readySeconds: number[] = [];
-  const exportX: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
+  console.log(`PUBLISHED ${published.segmentsPerSecond}`);
+  while ((await command()) === "run") {
     const { sessionId } = await publishSession(READY_MINUTES);
-    readySeconds.push(await endToPlayable(sessionId));
-    // The export runs before the next measurement, so it never competes with one.
-    exportX.push(await exportSpeed(sessionId));
+    const readySeconds = await endToPlayable(sessionId);
+    // The export runs before the next measurement (of either store), so it never competes with one.
+    const exportX = await exportSpeed(sessionId);
+    console.log(`RUN ${JSON.stringify({ readySeconds, exportX })}`);
   }
-  console.log(`RESULT ${JSON.stringify({ store: phase, segmentsPerSecond: published.segmentsPerSecond, readySeconds, exportX } satisfies PhaseResult)}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
   await stack.shutdown();

@@ -1,7 +1,9 @@
 // The periodic sweep (every worker schedules it; BullMQ runs one at a time):
 // samples every live session's statistics, recovers sessions whose events were
-// lost, and closes the playlists of ended sessions nobody else will close.
+// lost, closes the playlists of ended sessions nobody else will close, and forgets
+// appservice transaction ids the homeserver will never resend.
 import { db } from "../lib/db.ts";
+import { forgetOldTransactions } from "../lib/chat/store.ts";
 import { closePlaylistsIfEnded } from "../lib/live/pen.ts";
 import { sweepStaleSessions } from "../lib/liveSessions.ts";
 import { FINISHING_MAX_MS } from "../lib/liveStatus.ts";
@@ -43,4 +45,5 @@ export async function sweep(store: MediaStore): Promise<void> {
     }
   }
   await finalizeEndedSessions(FINISHING_MAX_MS).catch((err) => log.warn("could not finish ended sessions' statistics", { error: String(err) }));
+  await forgetOldTransactions().catch((err) => log.warn("could not forget old appservice transactions", { error: String(err) }));
 }

@@ -127,6 +127,19 @@ export async function recordTransaction(txnId: string, eventCount: number): Prom
   await db().matrixTransaction.upsert({ where: { txnId }, update: {}, create: { txnId, eventCount } });
 }
 
+/**
+ * The homeserver resends a transaction only until we have acknowledged it (minutes, in
+ * practice); ids older than this are never asked about again. At 20 messages a second the
+ * table would otherwise grow by a million rows a day.
+ */
+export const TRANSACTION_MEMORY_DAYS = 7;
+
+/** Forgets transaction ids older than TRANSACTION_MEMORY_DAYS; returns how many. */
+export async function forgetOldTransactions(now = new Date()): Promise<number> {
+  const { count } = await db().matrixTransaction.deleteMany({ where: { processedAt: { lt: new Date(now.getTime() - TRANSACTION_MEMORY_DAYS * 86_400_000) } } });
+  return count;
+}
+
 export async function countMessages(channelId: string, n: number): Promise<void> {
   await db().channel.update({ where: { id: channelId }, data: { chatMessageCount: { increment: n } } });
   await countSessionChat(channelId, n);

@@ -4,6 +4,7 @@
 // the same session and no ended session's statistics were ever finished.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import { TRANSACTION_MEMORY_DAYS, transactionProcessed } from "../../lib/chat/store.ts";
 import { db } from "../../lib/db.ts";
 import { planRenditions } from "../../lib/ffmpeg/liveLadder.ts";
 import { LivePlaylists } from "../../lib/hls/livePlaylists.ts";
@@ -54,5 +55,15 @@ describe("the sweep", () => {
       // The platform's own workers sweep the same database: take the unreadable one off their list.
       await db().liveSession.update({ where: { id: broken.id }, data: { playlistsClosedAt: new Date() } });
     }
+  });
+
+  it("forgets appservice transaction ids older than a week, and keeps the recent ones", async () => {
+    const old = `sweep-old-${Date.now()}`;
+    const recent = `sweep-recent-${Date.now()}`;
+    await db().matrixTransaction.create({ data: { txnId: old, eventCount: 1, processedAt: new Date(Date.now() - (TRANSACTION_MEMORY_DAYS + 1) * 86_400_000) } });
+    await db().matrixTransaction.create({ data: { txnId: recent, eventCount: 1, processedAt: new Date(Date.now() - (TRANSACTION_MEMORY_DAYS - 1) * 86_400_000) } });
+    await sweep(mediaStore());
+    assert.equal(await transactionProcessed(old), false, "the old id is forgotten");
+    assert.equal(await transactionProcessed(recent), true, "the recent one is kept: the homeserver might still resend it");
   });
 });
