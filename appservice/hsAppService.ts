@@ -55,8 +55,8 @@ const AppServiceBase = AppService as unknown as new (config: { homeserverToken: 
 export class HomeserverAppService extends AppServiceBase {
   constructor(
     private readonly hsToken: string,
-    /** Handles one transaction's events in order; resolves when they are done. */
-    private readonly processEvents: (events: MatrixEvent[]) => Promise<void>,
+    /** Handles one transaction's events in order; resolves when they are done, with its chat messages by channel. */
+    private readonly processEvents: (events: MatrixEvent[]) => Promise<ReadonlyMap<string, number>>,
   ) {
     super({ homeserverToken: hsToken, httpMaxSizeBytes: 5_000_000 });
     this.checkTokenBeforeParsing();
@@ -108,10 +108,11 @@ export class HomeserverAppService extends AppServiceBase {
         res.send({});
         return;
       }
-      // The bridge keeps membership caches from these; our rules run in processEvents.
-      for (const event of events) this.emit("event", event);
-      await this.processEvents(events);
-      await recordTransaction(txnId, events.length);
+      // The bridge keeps its membership and power-level caches from state events; messages,
+      // the bulk of a busy room, would only cost it a request object and a promise chain each.
+      for (const event of events) if (event.state_key !== undefined) this.emit("event", event);
+      const messages = await this.processEvents(events);
+      await recordTransaction(txnId, events.length, messages);
       res.send({});
     } catch (err) {
       // Not recorded: the homeserver retries the transaction later.

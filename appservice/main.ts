@@ -65,8 +65,9 @@ const users = new VirtualUsers(bridge, registration.as_token);
 const feed = new ChatFeedWriter(bot, (roomId) => rules.channelOf(roomId));
 
 const appService = new HomeserverAppService(registration.hs_token, async (events) => {
-  const removed = await rules.process(events);
+  const { removed, messages } = await rules.process(events);
   await feed.publish(events, removed);
+  return messages;
 });
 installInternalApi(appService.expressApp as Express, { rooms, moderation, users, feed });
 appService.installErrorHandler();

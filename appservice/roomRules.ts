@@ -5,7 +5,7 @@
 import type { MatrixClient } from "@vector-im/matrix-bot-sdk";
 import { matchWordFilter, nameBreaksFilter } from "../lib/chat/rules.ts";
 import { eventTexts } from "../lib/chat/visibleText.ts";
-import { chatChannelByRoom, countMessages, forgetBan, moderatorIds, recordBan, type ChatChannel } from "../lib/chat/store.ts";
+import { chatChannelByRoom, forgetBan, moderatorIds, recordBan, type ChatChannel } from "../lib/chat/store.ts";
 import { logger } from "../lib/log.ts";
 import { botUserId, virtualUserId } from "../lib/matrix/ids.ts";
 import { redis } from "../lib/redis.ts";
@@ -61,8 +61,11 @@ export class RoomRules {
     return (await this.room(roomId)).channel;
   }
 
-  /** One transaction's events, in order. Returns the ids of those the rules removed (redacted). */
-  async process(events: MatrixEvent[]): Promise<Set<string>> {
+  /**
+   * One transaction's events, in order. Returns the ids of those the rules removed (redacted),
+   * and the chat messages by channel, counted once the transaction is recorded (recordTransaction).
+   */
+  async process(events: MatrixEvent[]): Promise<{ removed: Set<string>; messages: Map<string, number> }> {
     const counts = new Map<string, number>();
     const removed = new Set<string>();
     for (const ev of events) {
@@ -79,11 +82,7 @@ export class RoomRules {
         log.error("could not apply chat rules to an event", { roomId: ev.room_id, type: ev.type, error: String(err) });
       }
     }
-    for (const [channelId, n] of counts) {
-      // The channel may have been deleted since; a count is not worth a retried transaction.
-      await countMessages(channelId, n).catch((err) => log.warn("could not count chat messages", { channelId, error: String(err) }));
-    }
-    return removed;
+    return { removed, messages: counts };
   }
 
   /**

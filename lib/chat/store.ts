@@ -5,7 +5,6 @@ import { NotFoundError, ValidationError } from "../errors.ts";
 import { isUuid } from "../channels.ts";
 import { virtualUserId } from "../matrix/ids.ts";
 import { chatSettingsSchema } from "./rules.ts";
-import { countSessionChat } from "../stats/sessionStats.ts";
 
 const roomFields = {
   id: true,
@@ -123,8 +122,28 @@ export async function transactionProcessed(txnId: string): Promise<boolean> {
   return (await db().matrixTransaction.findUnique({ where: { txnId }, select: { txnId: true } })) !== null;
 }
 
-export async function recordTransaction(txnId: string, eventCount: number): Promise<void> {
-  await db().matrixTransaction.upsert({ where: { txnId }, update: {}, create: { txnId, eventCount } });
+/**
+ * Records a handled transaction and, only when it was not recorded before, counts its chat
+ * messages by channel (the channel's total and its live session's statistics), in one
+ * statement: a transaction the homeserver resends after a failure is never counted twice.
+ */
+export async function recordTransaction(txnId: string, eventCount: number, messages: ReadonlyMap<string, number> = new Map()): Promise<void> {
+  const channelIds = [...messages.keys()];
+  const counts = [...messages.values()];
+  await db().$executeRaw`
+    WITH t AS (
+      INSERT INTO matrix_transactions (txn_id, event_count) VALUES (${txnId}, ${eventCount})
+      ON CONFLICT (txn_id) DO NOTHING RETURNING 1
+    ), n AS (
+      SELECT * FROM unnest(${channelIds}::uuid[], ${counts}::int[]) AS n(channel_id, messages) WHERE EXISTS (SELECT 1 FROM t)
+    ), c AS (
+      UPDATE channels SET chat_message_count = chat_message_count + n.messages FROM n WHERE channels.id = n.channel_id
+    ), s AS (
+      UPDATE session_stats SET chat_messages = session_stats.chat_messages + n.messages
+      FROM n, live_sessions ls
+      WHERE session_stats.session_id = ls.id AND ls.channel_id = n.channel_id AND ls.status <> 'ended'
+    )
+    SELECT 1`;
 }
 
 /**
@@ -140,7 +159,3 @@ export async function forgetOldTransactions(now = new Date()): Promise<number> {
   return count;
 }
 
-export async function countMessages(channelId: string, n: number): Promise<void> {
-  await db().channel.update({ where: { id: channelId }, data: { chatMessageCount: { increment: n } } });
-  await countSessionChat(channelId, n);
-}

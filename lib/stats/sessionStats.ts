@@ -170,10 +170,3 @@ export async function finalizeEndedSessions(onAirMaxMs: number, now = new Date()
   }
   return done;
 }
-
-/** Chat messages the appservice saw in a channel's room count toward its session on the air. */
-export async function countSessionChat(channelId: string, n: number): Promise<void> {
-  await db().$executeRaw`
-    UPDATE session_stats SET chat_messages = chat_messages + ${n}
-    WHERE session_id IN (SELECT id FROM live_sessions WHERE channel_id = ${channelId}::uuid AND status <> 'ended')`;
-}

@@ -24,6 +24,11 @@ function fillDisk(): void {
   const fs = statfsSync(MEDIA_DIR);
   const free = fs.bavail * fs.bsize;
   execFileSync("fallocate", ["-l", String(Math.max(0, free - 1024 * 1024)), FILLER]);
+  topUp();
+}
+
+/** Appends to the filler until the disk refuses. */
+function topUp(): void {
   const chunk = Buffer.alloc(4096);
   for (;;) {
     try {
@@ -33,6 +38,22 @@ function fillDisk(): void {
       throw err;
     }
   }
+}
+
+/**
+ * Keeps the disk full until the returned function is called. Earlier tests' sessions may
+ * still be ending in the background, and a purge or a replay removed there frees room: once,
+ * the stream under test found enough of it to publish and never met a full disk.
+ */
+function keepDiskFull(): () => void {
+  const timer = setInterval(() => {
+    try {
+      topUp();
+    } catch {
+      // The next tick tries again.
+    }
+  }, 200);
+  return () => clearInterval(timer);
 }
 
 function freeDisk(): void {
@@ -85,6 +106,8 @@ describe("a full media disk", () => {
 
     // The disk fills up; then a creator goes live.
     fillDisk();
+    const stopFilling = keepDiskFull();
+    t.after(stopFilling);
     t.after(freeDisk);
     const ch = await liveChannel();
     const pub = publish(ch.key);
@@ -93,6 +116,8 @@ describe("a full media disk", () => {
       const d = await dashboard(ch.owner, ch.channelId);
       return d.warnings?.some((w) => /media storage is full/.test(w)) ? d : null;
     }, 90_000, 500);
+    // The warning may come from another writer (an earlier test's slate): wait for this stream's transcode to meet the full disk too.
+    await waitFor("the transcode to meet the full disk", async () => /media storage is full: segments wait on this worker/.test(readLogs()), 90_000, 500);
     assert.notEqual(warned.status, "live", "nothing could be stored, so nothing plays yet");
     assert.equal(await storageFullGauge(), 1);
     const logged = readLogs().split("\n").filter((l) => l.includes("media storage is full") && l.includes('"level":"error"'));
@@ -110,6 +135,7 @@ describe("a full media disk", () => {
 
     // Room again: the stream plays, from where it stopped.
     await sleep(3000);
+    stopFilling();
     freeDisk();
     const live = await waitForLive(ch.slug, 90_000);
     await waitFor("the warning to go", async () => !(await dashboard(ch.owner, ch.channelId)).warnings.some((w) => /media storage is full/.test(w)), 90_000, 500);
