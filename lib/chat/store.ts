@@ -158,4 +158,3 @@ export async function forgetOldTransactions(now = new Date()): Promise<number> {
   const { count } = await db().matrixTransaction.deleteMany({ where: { processedAt: { lt: new Date(now.getTime() - TRANSACTION_MEMORY_DAYS * 86_400_000) } } });
   return count;
 }
-
