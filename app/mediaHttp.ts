@@ -49,6 +49,21 @@ async function replayMasterFromRow(sessionId: string): Promise<string | null | u
   return Array.isArray(replay.renditions) ? replayMasterPlaylist(replay.renditions as unknown as Rendition[]) : undefined;
 }
 
+const CORS = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+  "Access-Control-Allow-Headers": "Range",
+  "Access-Control-Expose-Headers": "Content-Length, Content-Range",
+};
+
+/** What every media answer carries: CORS, and the key's type, caching and disposition from the layout. */
+function mediaHeaders(key: string): Record<string, string> {
+  const headers: Record<string, string> = { ...CORS, "Content-Type": contentTypeFor(key), "Cache-Control": cacheControlFor(key), "X-Content-Type-Options": "nosniff" };
+  const disposition = contentDispositionFor(key);
+  if (disposition) headers["Content-Disposition"] = disposition;
+  return headers;
+}
+
 function notFound(res: http.ServerResponse) {
   res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8", "Access-Control-Allow-Origin": "*" }).end("Not found");
 }
@@ -70,14 +85,8 @@ export function serveMedia(req: http.IncomingMessage, res: http.ServerResponse):
     else createReadStream(file).pipe(res);
     return true;
   }
-  const cors = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
-    "Access-Control-Allow-Headers": "Range",
-    "Access-Control-Expose-Headers": "Content-Length, Content-Range",
-  };
   if (req.method === "OPTIONS") {
-    res.writeHead(204, { ...cors, "Access-Control-Max-Age": "86400" }).end();
+    res.writeHead(204, { ...CORS, "Access-Control-Max-Age": "86400" }).end();
     return true;
   }
   // Only the layout's viewable keys exist here; anything else (every "..", encoded or not)
@@ -90,7 +99,7 @@ export function serveMedia(req: http.IncomingMessage, res: http.ServerResponse):
       const master = await replayMasterFromRow(sessionId);
       if (master !== undefined) {
         if (master === null) return notFound(res);
-        res.writeHead(200, { ...cors, "Content-Type": contentTypeFor(key), "Cache-Control": cacheControlFor(key), "X-Content-Type-Options": "nosniff", "Content-Length": String(Buffer.byteLength(master)) });
+        res.writeHead(200, { ...mediaHeaders(key), "Content-Length": String(Buffer.byteLength(master)) });
         res.end(master);
         return;
       }
@@ -102,15 +111,7 @@ export function serveMedia(req: http.IncomingMessage, res: http.ServerResponse):
     const whole = req.method === "GET" && !req.headers.range ? await store.read(key) : null;
     const size = whole ? whole.size : await store.size(key);
     if (size === null) return notFound(res);
-    const headers: Record<string, string> = {
-      ...cors,
-      "Content-Type": contentTypeFor(key),
-      "Cache-Control": cacheControlFor(key),
-      "X-Content-Type-Options": "nosniff",
-      "Accept-Ranges": "bytes",
-    };
-    const disposition = contentDispositionFor(key);
-    if (disposition) headers["Content-Disposition"] = disposition;
+    const headers: Record<string, string> = { ...mediaHeaders(key), "Accept-Ranges": "bytes" };
     const range = parseRange(req.headers.range, size);
     if (range === "invalid") {
       res.writeHead(416, { ...headers, "Content-Range": `bytes */${size}` }).end();

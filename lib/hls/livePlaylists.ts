@@ -79,7 +79,7 @@ export class LivePlaylists {
     this.playlists.delete(rendition);
     const json = JSON.stringify(pl);
     // The copy first: it may be ahead of the store, never behind (see ./playlistCopy.ts).
-    await this.copy?.put({ lists: new Map([[rendition, json]]) });
+    await this.copy?.putList(rendition, json);
     // Both at once: a retried append finds the list or the playlist behind and writes both again.
     await Promise.all([
       this.store.putText(MEDIA_KEY.segmentList(this.sessionId, rendition), json),
@@ -127,7 +127,7 @@ export class LivePlaylists {
   async writeMaster(renditions: Rendition[]): Promise<void> {
     this.master = undefined;
     const data = JSON.stringify({ renditions } satisfies MasterInfo);
-    await this.copy?.put({ master: data });
+    await this.copy?.putMaster(data);
     await this.store.putText(MEDIA_KEY.masterData(this.sessionId), data);
     await this.store.putText(MEDIA_KEY.master(this.sessionId), renderMasterPlaylist(renditions, (r) => `${r.name}/index.m3u8`));
     this.master = { renditions };

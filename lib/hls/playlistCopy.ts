@@ -21,7 +21,7 @@ import { REDIS_KEY } from "../redisKeys.ts";
 const COPY_TTL_SECONDS = 3 * 24 * 3600;
 
 const MASTER_FIELD = "master";
-const listField = (rendition: string) => `list:${rendition}`;
+const LIST_PREFIX = "list:";
 
 /** The run id in `INFO server` output. */
 export function parseRunId(info: string): string | null {
@@ -61,16 +61,21 @@ export class PlaylistCopy {
     this.key = REDIS_KEY.playlistCopy(sessionId);
   }
 
-  /** Puts the master data (JSON) and/or lists (rendition → JSON) into the copy. */
-  async put(values: { master?: string; lists?: Map<string, string> }): Promise<void> {
+  /** Puts the master data (JSON) into the copy. */
+  putMaster(json: string): Promise<void> {
+    return this.put(MASTER_FIELD, json);
+  }
+
+  /** Puts one rendition's segment list (JSON) into the copy. */
+  putList(rendition: string, json: string): Promise<void> {
+    return this.put(LIST_PREFIX + rendition, json);
+  }
+
+  private async put(field: string, json: string): Promise<void> {
     const conn = redis();
     const runId = await writerRunId(conn);
     if (!runId) throw new Error("Redis did not say its run id");
-    const fields: string[] = [];
-    if (values.master !== undefined) fields.push(MASTER_FIELD, `${runId} ${values.master}`);
-    for (const [rendition, json] of values.lists ?? []) fields.push(listField(rendition), `${runId} ${json}`);
-    if (!fields.length) return;
-    await conn.multi().hset(this.key, ...fields).expire(this.key, COPY_TTL_SECONDS).exec().then(throwOnError);
+    await conn.multi().hset(this.key, field, `${runId} ${json}`).expire(this.key, COPY_TTL_SECONDS).exec().then(throwOnError);
   }
 
   /** Everything the copy holds that can be trusted now, in one round trip; empty when nothing can. */
@@ -79,7 +84,7 @@ export class PlaylistCopy {
     const res = await redis().multi().info("server").hgetall(this.key).exec().then(throwOnError);
     const trusted = trustedValues((res[1] as Record<string, string>) ?? {}, parseRunId(String(res[0])));
     const lists = new Map<string, string>();
-    for (const [field, json] of trusted) if (field.startsWith("list:")) lists.set(field.slice(5), json);
+    for (const [field, json] of trusted) if (field.startsWith(LIST_PREFIX)) lists.set(field.slice(LIST_PREFIX.length), json);
     return { master: trusted.get(MASTER_FIELD) ?? null, lists };
   }
 
