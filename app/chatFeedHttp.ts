@@ -10,7 +10,7 @@ import { entriesAfter, feedIsReady, freshPageJson } from "../lib/chat/feedStore.
 import { backfillChatFeed } from "../lib/chat/appserviceClient.ts";
 import { chatChannelBySlug } from "../lib/chat/store.ts";
 import { logger } from "../lib/log.ts";
-import { feedHub, type FeedListener } from "./chatFeedHub.ts";
+import { feedHub, type FeedListener, type FramedEntry } from "./chatFeedHub.ts";
 
 const log = logger("web");
 
@@ -76,17 +76,24 @@ async function stream(req: http.IncomingMessage, res: http.ServerResponse, chann
   const lastEventId = req.headers["last-event-id"];
   const resumeFrom = isStreamId(lastEventId) ? lastEventId : null;
   // Entries that arrive while the page is read wait here, then pass if newer than the page.
-  let buffered: [string, string][] | null = [];
+  let buffered: FramedEntry[] | null = [];
   let after = "0-0";
   const listener: FeedListener = {
-    deliver(sid, frame) {
-      if (buffered) buffered.push([sid, frame]);
-      else if (compareStreamIds(sid, after) > 0) send(sid, frame);
+    deliver(entries) {
+      if (buffered) buffered.push(...entries);
+      else send(entries);
     },
   };
-  const send = (sid: string, frame: string) => {
-    after = sid;
-    res.write(frame);
+  /** The entries newer than the last one sent, in one write. */
+  const send = (entries: readonly FramedEntry[]) => {
+    let text = "";
+    for (const [sid, frame] of entries) {
+      if (compareStreamIds(sid, after) <= 0) continue;
+      after = sid;
+      text += frame;
+    }
+    if (!text) return;
+    res.write(text);
     // A reader that does not keep up is let go; its browser reconnects and resumes from Redis.
     if (res.writableLength > FEED.maxBufferedBytes) res.destroy();
   };
@@ -114,7 +121,7 @@ async function stream(req: http.IncomingMessage, res: http.ServerResponse, chann
   const resumed = resumeFrom ? await entriesAfter(channelId, resumeFrom) : null;
   if (resumed) {
     after = resumeFrom!;
-    for (const [sid, entry] of resumed) send(sid, sseFrame(entry, sid));
+    send(resumed.map(([sid, entry]): FramedEntry => [sid, sseFrame(entry, sid)]));
   } else {
     const page = await freshPageJson(channelId);
     if (!page.newest) backfillIfNeeded(channelId);
@@ -123,7 +130,7 @@ async function stream(req: http.IncomingMessage, res: http.ServerResponse, chann
   }
   const waiting = buffered;
   buffered = null;
-  for (const [sid, frame] of waiting) if (compareStreamIds(sid, after) > 0) send(sid, frame);
+  send(waiting);
 }
 
 function ensureHeartbeat(): void {

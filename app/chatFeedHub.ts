@@ -12,9 +12,16 @@ import { REDIS_KEY } from "../lib/redisKeys.ts";
 
 const log = logger("web");
 
-/** Gets every entry of its channel after it attached, in order, as a finished SSE frame. */
+/** An entry's stream id and its finished SSE frame. */
+export type FramedEntry = [sid: string, frame: string];
+
+/**
+ * Gets every entry of its channel after it attached, in order, as finished SSE
+ * frames: all the entries one read brought at once (a homeserver transaction's
+ * worth), so a viewer's socket gets one write per read, not one per entry.
+ */
 export interface FeedListener {
-  deliver(sid: string, frame: string): void;
+  deliver(entries: readonly FramedEntry[]): void;
 }
 
 interface Watched {
@@ -133,13 +140,13 @@ class FeedHub {
       for (const [key, entries] of res ?? []) {
         const w = this.watched.get(key);
         if (!w) continue;
+        const framed: FramedEntry[] = [];
         for (const [sid, fields] of entries) {
           w.cursor = sid;
           const i = fields.indexOf("e");
-          if (i < 0) continue;
-          const frame = sseFrame(fields[i + 1], sid);
-          for (const l of w.listeners) l.deliver(sid, frame);
+          if (i >= 0) framed.push([sid, sseFrame(fields[i + 1], sid)]);
         }
+        if (framed.length) for (const l of w.listeners) l.deliver(framed);
       }
     }
   }

@@ -15,6 +15,13 @@ const SECONDS = Number(process.env.BENCH_CHAT_SECONDS ?? 30);
 const CROWDS = (process.env.BENCH_CHAT_READERS ?? "50,500").split(",").map(Number);
 /** Element users long-polling /sync beside the feed readers (0 for none). */
 const MATRIX_CLIENTS = Number(process.env.BENCH_CHAT_MATRIX_CLIENTS ?? 1);
+/**
+ * First, the same messages with one reader and no Matrix client: what the homeserver alone
+ * takes to accept them (its answer to the sender) on this machine, in this run. A reader
+ * cannot see a message before the homeserver has accepted it, so this bounds every crowd's
+ * figure from below. BENCH_CHAT_BASELINE=0 skips it.
+ */
+const BASELINE = process.env.BENCH_CHAT_BASELINE !== "0";
 
 const stack = await benchStack("benchchat");
 const { signUp } = await import("../lib/accounts.ts");
@@ -81,7 +88,15 @@ function cpuOf(pid: number | undefined): number {
 
 const synapseCpuSeconds = () => cpuOf(stack.homeserver.process.pid);
 
-/** Where the machine's CPU goes: each role, Synapse, PostgreSQL and Redis (all their processes), this process (the readers and posters). */
+function cmdlineOf(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Where the machine's CPU goes: each role, Synapse (main, and its workers if any), PostgreSQL and Redis (all their processes), this process (the readers and posters). */
 function cpuByPart(): Record<string, number> {
   const parts: Record<string, number> = { synapse: synapseCpuSeconds(), "bench (readers, posters)": process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
   for (const r of stack.roles) parts[r.label] = cpuOf(r.child.pid);
@@ -94,7 +109,8 @@ function cpuByPart(): Record<string, number> {
         return "";
       }
     })();
-    const part = comm.startsWith("postgres") ? "postgres" : comm.startsWith("redis-server") ? "redis" : null;
+    const synapseWorker = comm.startsWith("python3") && cmdlineOf(entry).includes("generic_worker");
+    const part = comm.startsWith("postgres") ? "postgres" : comm.startsWith("redis-server") ? "redis" : synapseWorker ? "synapse workers" : null;
     if (part) parts[part] = (parts[part] ?? 0) + cpuOf(Number(entry));
   }
   return parts;
@@ -124,6 +140,34 @@ async function synapseTransactions(): Promise<Map<string, { n: number; s: number
   return out;
 }
 
+/** Synapse's own CPU accounting so far (user + system seconds): per servlet (`http METHOD servlet`), per background process (`bg name`) and per measured block (`block name`). Blocks nest inside requests, so they are reported apart. */
+async function synapseCpuAccounts(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const url = stack.env.LH_TEST_SYNAPSE_METRICS_URL;
+  if (!url) return out;
+  const text = await (await fetch(url)).text();
+  const add = (k: string, v: number) => out.set(k, (out.get(k) ?? 0) + v);
+  for (const m of text.matchAll(/^synapse_http_server_response_ru_[us]time_seconds(?:_total)?\{([^}]*)\} ([0-9.e+-]+)$/gm)) {
+    const label = (n: string) => new RegExp(`\\b${n}="([^"]*)"`).exec(m[1])?.[1] ?? "?";
+    add(`http ${label("method")} ${label("servlet")}`, Number(m[2]));
+  }
+  for (const m of text.matchAll(/^synapse_background_process_ru_[us]time_seconds(?:_total)?\{[^}]*\bname="([^"]+)"[^}]*\} ([0-9.e+-]+)$/gm)) add(`bg ${m[1]}`, Number(m[2]));
+  for (const m of text.matchAll(/^synapse_util_metrics_block_ru_[us]time_seconds(?:_total)?\{[^}]*\bblock_name="([^"]+)"[^}]*\} ([0-9.e+-]+)$/gm)) add(`block ${m[1]}`, Number(m[2]));
+  for (const m of text.matchAll(/^synapse_util_metrics_block_time_seconds(?:_total)?\{[^}]*\bblock_name="([^"]+)"[^}]*\} ([0-9.e+-]+)$/gm)) add(`wall ${m[1]}`, Number(m[2]));
+  return out;
+}
+
+function cpuAccountReport(before: Map<string, number>, after: Map<string, number>, messages: number, kind: "http" | "bg" | "block" | "wall"): string {
+  return [...after]
+    .filter(([k]) => k.startsWith(kind + " "))
+    .map(([k, v]) => [k.slice(kind.length + 1), ((v - (before.get(k) ?? 0)) * 1000) / messages] as const)
+    .filter(([, ms]) => ms >= 0.2)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+    .join(", ");
+}
+
 function transactionReport(before: Map<string, { n: number; s: number }>, after: Map<string, { n: number; s: number }>, messages: number): string {
   const rows = [...after].map(([k, v]) => ({ k, n: v.n - (before.get(k)?.n ?? 0), s: v.s - (before.get(k)?.s ?? 0) })).filter((r) => r.n > 0);
   const n = rows.reduce((a, r) => a + r.n, 0);
@@ -149,16 +193,18 @@ interface Result {
   readers: number;
   p50: number;
   p95: number;
+  /** Send → Synapse answered the sender's PUT. */
+  answeredP95: number;
   syncP95: number;
   cpuPerMessage: number;
   problems: number;
 }
 
-async function scenario(readerCount: number): Promise<Result> {
+async function scenario(readerCount: number, matrixClients = MATRIX_CLIENTS): Promise<Result> {
   const { slug, roomId } = await channelRoom(`crowd of ${readerCount}`);
   const posters: Client[] = [];
   for (let i = 0; i < POSTERS; i += 10) posters.push(...(await Promise.all(Array.from({ length: Math.min(10, POSTERS - i) }, (_, j) => guest(`poster ${i + j}`, roomId)))));
-  const elements = await Promise.all(Array.from({ length: MATRIX_CLIENTS }, (_, i) => guest(`element user ${i}`, roomId)));
+  const elements = await Promise.all(Array.from({ length: matrixClients }, (_, i) => guest(`element user ${i}`, roomId)));
   const readers: FeedReader[] = [];
   const t0 = performance.now();
   for (let i = 0; i < readerCount; i += 50) {
@@ -166,7 +212,7 @@ async function scenario(readerCount: number): Promise<Result> {
     await Promise.all(wave.map((r) => r.start()));
     readers.push(...wave);
   }
-  console.log(`\n${readerCount} readers: ${POSTERS} posting guests joined; readers connected in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`\n${readerCount} reader${readerCount === 1 ? "" : "s"}, ${matrixClients} Matrix client${matrixClients === 1 ? "" : "s"}: ${POSTERS} posting guests joined; readers connected in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const tag = randomBytes(3).toString("hex");
   const re = new RegExp(`^bench ${tag} (\\d+)$`);
@@ -202,6 +248,7 @@ async function scenario(readerCount: number): Promise<Result> {
   const sends: Promise<unknown>[] = [];
   const answered: number[] = [];
   const txns0 = await synapseTransactions();
+  const accounts0 = await synapseCpuAccounts();
   const cpu0 = synapseCpuSeconds();
   const parts0 = cpuByPart();
   const start = performance.now();
@@ -227,6 +274,7 @@ async function scenario(readerCount: number): Promise<Result> {
   const cpu = synapseCpuSeconds() - cpu0;
   const parts = cpuReport(parts0, cpuByPart());
   const txns = transactionReport(txns0, await synapseTransactions(), total);
+  const accounts = await synapseCpuAccounts();
   stop.abort();
   await Promise.all(syncs.map((s) => s.catch(() => {})));
   for (const r of readers) r.close();
@@ -242,20 +290,29 @@ async function scenario(readerCount: number): Promise<Result> {
   console.log(`  send → seen by a reader, ms: p50 ${pct(latencies, 50).toFixed(0)}, p95 ${pct(latencies, 95).toFixed(0)}, p99 ${pct(latencies, 99).toFixed(0)}, max ${latencies.at(-1)!.toFixed(0)} (${latencies.length} samples)`);
   console.log(`  of which send → Synapse answered the PUT (the homeserver's part), ms: p50 ${pct(answered, 50).toFixed(0)}, p95 ${pct(answered, 95).toFixed(0)}`);
   console.log(`  and Synapse answered → seen by a reader (appservice, Redis, web, SSE; negative when the feed was first), ms: p50 ${pct(afterAnswer, 50).toFixed(0)}, p95 ${pct(afterAnswer, 95).toFixed(0)}`);
-  if (syncLatencies.length) console.log(`  send → seen by ${MATRIX_CLIENTS} Matrix client(s) (/sync), ms: p50 ${pct(syncLatencies, 50).toFixed(0)}, p95 ${pct(syncLatencies, 95).toFixed(0)}`);
+  if (syncLatencies.length) console.log(`  send → seen by ${matrixClients} Matrix client(s) (/sync), ms: p50 ${pct(syncLatencies, 50).toFixed(0)}, p95 ${pct(syncLatencies, 95).toFixed(0)}`);
   console.log(`  Synapse CPU: ${cpu.toFixed(2)} s for ${total} messages = ${((cpu / total) * 1000).toFixed(1)} ms per message`);
   console.log(`  CPU seconds during the run, by part: ${parts}`);
   console.log(`  Synapse database transactions: ${txns}`);
-  return { readers: readerCount, p50: pct(latencies, 50), p95: pct(latencies, 95), syncP95: syncLatencies.length ? pct(syncLatencies, 95) : NaN, cpuPerMessage: cpu / total, problems: missing + duplicates + sendErrors.length };
+  console.log(`  Synapse CPU ms per message by request: ${cpuAccountReport(accounts0, accounts, total, "http")}`);
+  console.log(`  … by background process: ${cpuAccountReport(accounts0, accounts, total, "bg")}`);
+  console.log(`  … by measured block (nested in the above): ${cpuAccountReport(accounts0, accounts, total, "block")}`);
+  console.log(`  Synapse wall ms per message by measured block (time spent inside, summed over overlapping calls): ${cpuAccountReport(accounts0, accounts, total, "wall")}`);
+  return { readers: readerCount, p50: pct(latencies, 50), p95: pct(latencies, 95), answeredP95: pct(answered, 95), syncP95: syncLatencies.length ? pct(syncLatencies, 95) : NaN, cpuPerMessage: cpu / total, problems: missing + duplicates + sendErrors.length };
 }
 
 let exitCode = 0;
 try {
+  const alone = BASELINE ? await scenario(1, 0) : null;
   const results: Result[] = [];
   for (const n of CROWDS) results.push(await scenario(n));
-  if (results.some((r) => r.problems)) exitCode = 1;
+  if ([alone, ...results].some((r) => r?.problems)) exitCode = 1;
   const [first, last] = [results[0], results.at(-1)!];
   console.log(`\nSynapse CPU per message: ${(first.cpuPerMessage * 1000).toFixed(1)} ms with ${first.readers} readers, ${(last.cpuPerMessage * 1000).toFixed(1)} ms with ${last.readers} (ratio ${(last.cpuPerMessage / first.cpuPerMessage).toFixed(2)})`);
+  if (alone) {
+    console.log(`The homeserver alone (1 reader, no Matrix client): Synapse answered the sender p95 ${alone.answeredP95.toFixed(0)} ms, seen p95 ${alone.p95.toFixed(0)} ms`);
+    console.log(`${last.readers} readers and ${MATRIX_CLIENTS} Matrix client(s) vs the homeserver alone, p95 send → seen: ${(last.p95 / alone.p95).toFixed(2)}×`);
+  }
   console.log(`chat p95 ms with ${last.readers} readers: ${last.p95.toFixed(0)}`);
 } catch (err) {
   console.error(err);

@@ -119,7 +119,28 @@ export async function updateChatSettings(userId: string, channelId: string, inpu
 }
 
 export async function transactionProcessed(txnId: string): Promise<boolean> {
+  const n = numericTxnId(txnId);
+  // Synapse numbers an appservice's transactions 1, 2, 3…: one above the newest recorded
+  // cannot have been recorded, and needs no query on the way to the viewers.
+  if (n !== null && n > (newestRecordedTxn ??= await readNewestRecordedTxn())) return false;
   return (await db().matrixTransaction.findUnique({ where: { txnId }, select: { txnId: true } })) !== null;
+}
+
+/**
+ * The highest numeric transaction id recorded, as this process knows it: read once, then kept
+ * up by recordTransaction. One appservice process records a homeserver's transactions.
+ */
+let newestRecordedTxn: bigint | null = null;
+
+const numericTxnId = (txnId: string): bigint | null => (/^\d{1,18}$/.test(txnId) ? BigInt(txnId) : null);
+
+/** The newest ids by time (indexed), not a scan of a week of them: ids grow with time. */
+async function readNewestRecordedTxn(): Promise<bigint> {
+  const rows = await db().matrixTransaction.findMany({ orderBy: { processedAt: "desc" }, take: 100, select: { txnId: true } });
+  return rows.reduce((max, r) => {
+    const n = numericTxnId(r.txnId);
+    return n !== null && n > max ? n : max;
+  }, 0n);
 }
 
 /**
@@ -144,6 +165,8 @@ export async function recordTransaction(txnId: string, eventCount: number, messa
       WHERE session_stats.session_id = ls.id AND ls.channel_id = n.channel_id AND ls.status <> 'ended'
     )
     SELECT 1`;
+  const n = numericTxnId(txnId);
+  if (n !== null && newestRecordedTxn !== null && n > newestRecordedTxn) newestRecordedTxn = n;
 }
 
 /**

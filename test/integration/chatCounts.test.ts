@@ -1,7 +1,8 @@
 // The appservice counts a transaction's chat messages (the channel's total and its
 // live session's statistics) in the same statement that records the transaction
 // (lib/chat/store.ts recordTransaction): a transaction the homeserver sends again,
-// because an earlier attempt failed after the rules ran, is counted once.
+// because an earlier attempt failed after the rules ran, is counted once. A numbered
+// transaction above the newest recorded is known to be new without a query.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
@@ -39,5 +40,21 @@ describe("recording an appservice transaction", () => {
     assert.equal(await transactionProcessed(gone), true);
     await recordTransaction(`count-${randomUUID()}`, 1, new Map([[a.id, 1]]));
     assert.equal(await count(a.id), 4);
+  });
+
+  it("knows the homeserver's numbered transactions: recorded ones, new ones above the newest, and unrecorded ones below it", async () => {
+    // Above any id another test file may have recorded in this database.
+    const base = BigInt(Date.now()) * 1000n + BigInt(Math.floor(Math.random() * 1000));
+    const id = (k: number) => String(base + BigInt(k));
+    await recordTransaction(id(0), 1);
+    assert.equal(await transactionProcessed(id(0)), true, "recorded");
+    assert.equal(await transactionProcessed(id(1)), false, "the next one");
+    await recordTransaction(id(5), 1);
+    assert.equal(await transactionProcessed(id(5)), true, "recorded after the newest was known");
+    assert.equal(await transactionProcessed(id(3)), false, "below the newest, never recorded");
+    assert.equal(await transactionProcessed(id(6)), false);
+    await recordTransaction(id(5), 1); // sent again
+    assert.equal(await transactionProcessed(id(5)), true);
+    assert.equal(await transactionProcessed("not-a-number"), false);
   });
 });
