@@ -154,6 +154,8 @@ async function synapseCpuAccounts(): Promise<Map<string, number>> {
   for (const m of text.matchAll(/^synapse_background_process_ru_[us]time_seconds(?:_total)?\{[^}]*\bname="([^"]+)"[^}]*\} ([0-9.e+-]+)$/gm)) add(`bg ${m[1]}`, Number(m[2]));
   for (const m of text.matchAll(/^synapse_util_metrics_block_ru_[us]time_seconds(?:_total)?\{[^}]*\bblock_name="([^"]+)"[^}]*\} ([0-9.e+-]+)$/gm)) add(`block ${m[1]}`, Number(m[2]));
   for (const m of text.matchAll(/^synapse_util_metrics_block_time_seconds(?:_total)?\{[^}]*\bblock_name="([^"]+)"[^}]*\} ([0-9.e+-]+)$/gm)) add(`wall ${m[1]}`, Number(m[2]));
+  // Waiting for one of the database pool's connections (cp_max), before a transaction starts.
+  for (const m of text.matchAll(/^synapse_storage_schedule_time_(sum|count)\{[^}]*\} ([0-9.e+-]+)$/gm)) add(`pool ${m[1]}`, Number(m[2]));
   return out;
 }
 
@@ -297,6 +299,9 @@ async function scenario(readerCount: number, matrixClients = MATRIX_CLIENTS): Pr
   console.log(`  Synapse CPU ms per message by request: ${cpuAccountReport(accounts0, accounts, total, "http")}`);
   console.log(`  … by background process: ${cpuAccountReport(accounts0, accounts, total, "bg")}`);
   console.log(`  … by measured block (nested in the above): ${cpuAccountReport(accounts0, accounts, total, "block")}`);
+  const poolWait = (accounts.get("pool sum") ?? 0) - (accounts0.get("pool sum") ?? 0);
+  const poolWaits = (accounts.get("pool count") ?? 0) - (accounts0.get("pool count") ?? 0);
+  console.log(`  Synapse waiting for a database connection: ${((poolWait * 1000) / total).toFixed(1)} ms per message, ${poolWaits ? ((poolWait * 1000) / poolWaits).toFixed(2) : "0"} ms per transaction`);
   console.log(`  Synapse wall ms per message by measured block (time spent inside, summed over overlapping calls): ${cpuAccountReport(accounts0, accounts, total, "wall")}`);
   return { readers: readerCount, p50: pct(latencies, 50), p95: pct(latencies, 95), answeredP95: pct(answered, 95), syncP95: syncLatencies.length ? pct(syncLatencies, 95) : NaN, cpuPerMessage: cpu / total, problems: missing + duplicates + sendErrors.length };
 }
