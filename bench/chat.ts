@@ -88,9 +88,10 @@ function cpuOf(pid: number | undefined): number {
 
 const synapseCpuSeconds = () => cpuOf(stack.homeserver.process.pid);
 
-function cmdlineOf(pid: string): string {
+/** A /proc file of a process, "" once it is gone. */
+function procFile(pid: string, name: "comm" | "cmdline"): string {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return readFileSync(`/proc/${pid}/${name}`, "utf8");
   } catch {
     return "";
   }
@@ -102,14 +103,8 @@ function cpuByPart(): Record<string, number> {
   for (const r of stack.roles) parts[r.label] = cpuOf(r.child.pid);
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    const comm = (() => {
-      try {
-        return readFileSync(`/proc/${entry}/comm`, "utf8").trim();
-      } catch {
-        return "";
-      }
-    })();
-    const synapseWorker = comm.startsWith("python3") && cmdlineOf(entry).includes("generic_worker");
+    const comm = procFile(entry, "comm").trim();
+    const synapseWorker = comm.startsWith("python3") && procFile(entry, "cmdline").includes("generic_worker");
     const part = comm.startsWith("postgres") ? "postgres" : comm.startsWith("redis-server") ? "redis" : synapseWorker ? "synapse workers" : null;
     if (part) parts[part] = (parts[part] ?? 0) + cpuOf(Number(entry));
   }
@@ -125,12 +120,15 @@ function cpuReport(before: Record<string, number>, after: Record<string, number>
     .join(", ");
 }
 
-/** Synapse's database transactions so far, by name: count and seconds (from its metrics listener). */
-async function synapseTransactions(): Promise<Map<string, { n: number; s: number }>> {
-  const out = new Map<string, { n: number; s: number }>();
+/** Synapse's metrics listener's text now ("" without one): read once per instant, parsed below. */
+async function synapseMetrics(): Promise<string> {
   const url = stack.env.LH_TEST_SYNAPSE_METRICS_URL;
-  if (!url) return out;
-  const text = await (await fetch(url)).text();
+  return url ? (await fetch(url)).text() : "";
+}
+
+/** Synapse's database transactions so far, by name: count and seconds. */
+function synapseTransactions(text: string): Map<string, { n: number; s: number }> {
+  const out = new Map<string, { n: number; s: number }>();
   for (const m of text.matchAll(/^synapse_storage_transaction_time_(count|sum)(?:_total)?\{[^}]*\bdesc="([^"]+)"[^}]*\} ([0-9.e+-]+)$/gm)) {
     const e = out.get(m[2]) ?? { n: 0, s: 0 };
     if (m[1] === "count") e.n += Number(m[3]);
@@ -140,12 +138,9 @@ async function synapseTransactions(): Promise<Map<string, { n: number; s: number
   return out;
 }
 
-/** Synapse's own CPU accounting so far (user + system seconds): per servlet (`http METHOD servlet`), per background process (`bg name`) and per measured block (`block name`). Blocks nest inside requests, so they are reported apart. */
-async function synapseCpuAccounts(): Promise<Map<string, number>> {
+/** Synapse's own accounts so far: CPU seconds (user + system) per servlet (`http METHOD servlet`), background process (`bg name`) and measured block (`block name`, nested in the others, so reported apart); wall seconds per block (`wall name`); the wait for a database connection (`pool sum`, `pool count`). */
+function synapseCpuAccounts(text: string): Map<string, number> {
   const out = new Map<string, number>();
-  const url = stack.env.LH_TEST_SYNAPSE_METRICS_URL;
-  if (!url) return out;
-  const text = await (await fetch(url)).text();
   const add = (k: string, v: number) => out.set(k, (out.get(k) ?? 0) + v);
   for (const m of text.matchAll(/^synapse_http_server_response_ru_[us]time_seconds(?:_total)?\{([^}]*)\} ([0-9.e+-]+)$/gm)) {
     const label = (n: string) => new RegExp(`\\b${n}="([^"]*)"`).exec(m[1])?.[1] ?? "?";
@@ -249,8 +244,9 @@ async function scenario(readerCount: number, matrixClients = MATRIX_CLIENTS): Pr
   const sendErrors: string[] = [];
   const sends: Promise<unknown>[] = [];
   const answered: number[] = [];
-  const txns0 = await synapseTransactions();
-  const accounts0 = await synapseCpuAccounts();
+  const metrics0 = await synapseMetrics();
+  const txns0 = synapseTransactions(metrics0);
+  const accounts0 = synapseCpuAccounts(metrics0);
   const cpu0 = synapseCpuSeconds();
   const parts0 = cpuByPart();
   const start = performance.now();
@@ -275,8 +271,9 @@ async function scenario(readerCount: number, matrixClients = MATRIX_CLIENTS): Pr
   while (latencies.length < expected - sendErrors.length * readerCount && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
   const cpu = synapseCpuSeconds() - cpu0;
   const parts = cpuReport(parts0, cpuByPart());
-  const txns = transactionReport(txns0, await synapseTransactions(), total);
-  const accounts = await synapseCpuAccounts();
+  const metrics = await synapseMetrics();
+  const txns = transactionReport(txns0, synapseTransactions(metrics), total);
+  const accounts = synapseCpuAccounts(metrics);
   stop.abort();
   await Promise.all(syncs.map((s) => s.catch(() => {})));
   for (const r of readers) r.close();
